@@ -1,0 +1,37 @@
+/**
+ * The one error model of @graybridge/enricher: every error it throws or reports is a `EnricherError`
+ * with a stable `code` to branch on (never the message) and `retriable` saying whether the same
+ * call may succeed later.
+ */
+export const EnricherErrorCodes = {
+  /** An option or config field is missing, of the wrong type or out of range. */
+  invalidOption: 'GB_ENRICHER_INVALID_OPTION',
+} as const;
+
+export type EnricherErrorCode = (typeof EnricherErrorCodes)[keyof typeof EnricherErrorCodes];
+
+export class EnricherError extends Error {
+  override readonly name = 'EnricherError';
+  readonly code: EnricherErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: EnricherErrorCode, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A bad option: the message names the field, what was expected and what was given. */
+export function invalidOption(field: string, expected: string, given: unknown): EnricherError {
+  return new EnricherError(
+    EnricherErrorCodes.invalidOption,
+    `invalid option ${field}: expected ${expected}, got ${describeValue(given)}`,
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined || value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}

@@ -1,0 +1,1 @@
+export { EnricherError, EnricherErrorCodes, invalidOption, type EnricherErrorCode } from './errors.js';

@@ -1,0 +1,1 @@
+export { ForwarderError, ForwarderErrorCodes, invalidOption, type ForwarderErrorCode } from './errors.js';

@@ -1,0 +1,1 @@
+export { LogSdkError, LogSdkErrorCodes, invalidOption, type LogSdkErrorCode } from './errors.js';

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the rig and tests use: redis-server, kcat (independent Kafka client).
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v kcat >/dev/null || need+=(kcat)
+command -v flock >/dev/null || need+=(util-linux)
+command -v openssl >/dev/null || need+=(openssl)
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,9 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/** test/rig/install, seen from the compiled test/dist/rig/*.js. */
+export const installDir = fileURLToPath(new URL('../../rig/install/', import.meta.url));
+
+export function installScript(name: 'kafka' | 'kube' | 'helm' | 'node' | 'debian'): string {
+  return join(installDir, `${name}.sh`);
+}
