@@ -47,7 +47,9 @@ function startWatchdog(ownerPid: number, groupPid: number): void {
   // A shell loop rather than a Node timer: it must outlive this process by design.
   const script =
     `while kill -0 ${ownerPid} 2>/dev/null && kill -0 ${groupPid} 2>/dev/null; do sleep 1; done; ` +
-    `kill -TERM -${groupPid} 2>/dev/null; sleep 5; kill -KILL -${groupPid} 2>/dev/null; exit 0`;
+    `kill -TERM -${groupPid} 2>/dev/null; ` +
+    `for i in $(seq 50); do kill -0 -${groupPid} 2>/dev/null || exit 0; sleep 0.1; done; ` +
+    `kill -KILL -${groupPid} 2>/dev/null; exit 0`;
   const watchdog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
   watchdog.unref();
 }
