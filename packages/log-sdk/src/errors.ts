@@ -1,11 +1,16 @@
 /**
- * The one error model of @graybridge/log-sdk: every error it throws or reports is a `LogSdkError`
- * with a stable `code` to branch on (never the message) and `retriable` saying whether the same
- * call may succeed later.
+ * The one error model of @graybridge/log-sdk: every error it throws is a `LogSdkError` with a
+ * stable `code` to branch on (never the message) and `retriable` saying whether the same call
+ * may succeed later. Logging calls themselves never throw: delivery problems are counted
+ * (see `DeliveryStats`) and reported on stderr.
  */
 export const LogSdkErrorCodes = {
-  /** An option or config field is missing, of the wrong type or out of range. */
+  /** An option is missing, of the wrong type or out of range. Thrown by `createLogger`. */
   invalidOption: 'GB_SDK_INVALID_OPTION',
+  /** A file named by an option (CA, certificate, password file) could not be read. */
+  unreadableFile: 'GB_SDK_UNREADABLE_FILE',
+  /** The logger was closed; flush/close after close. */
+  closed: 'GB_SDK_CLOSED',
 } as const;
 
 export type LogSdkErrorCode = (typeof LogSdkErrorCodes)[keyof typeof LogSdkErrorCodes];
@@ -22,11 +27,11 @@ export class LogSdkError extends Error {
   }
 }
 
-/** A bad option: the message names the field, what was expected and what was given. */
-export function invalidOption(field: string, expected: string, given: unknown): LogSdkError {
+/** A bad option: the message names the option, what was expected and what was given. */
+export function invalidOption(option: string, expected: string, given: unknown): LogSdkError {
   return new LogSdkError(
     LogSdkErrorCodes.invalidOption,
-    `invalid option ${field}: expected ${expected}, got ${describeValue(given)}`,
+    `invalid option ${option}: expected ${expected}, got ${describeValue(given)}`,
   );
 }
 

@@ -1,0 +1,305 @@
+import { writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CompressionTypes, Kafka, logLevel, type IHeaders, type Producer, type SASLOptions } from 'kafkajs';
+import sonicBoom from 'sonic-boom';
+import { registerKafkaCodecs } from './codecs.js';
+import type { Compression, TransportConfig } from './options.js';
+import { RecordQueue } from './queue.js';
+import { emptyStats, type DeliveryStats, type DropReason } from './stats.js';
+
+/** Version of the record layout, sent in the `graybridge-schema` header of every record. */
+export const recordSchemaVersion = '1';
+
+const compressionTypes: Record<Compression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
+
+const backoff = { initialMillis: 200, maxMillis: 10_000 };
+
+/** kafkajs protocol error types after which the same records can never succeed. */
+const rejectedForGood = new Set(['CORRUPT_MESSAGE', 'INVALID_RECORD', 'UNSUPPORTED_COMPRESSION_TYPE']);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+
+interface KafkaErrorShape {
+  name?: string;
+  type?: string;
+  message?: string;
+  cause?: unknown;
+}
+
+/** Walks kafkajs's wrapping (NumberOfRetriesExceeded → cause) to the protocol error type. */
+function protocolErrorType(error: unknown): string | undefined {
+  let current = error as KafkaErrorShape | undefined;
+  for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
+    if (typeof current.type === 'string') return current.type;
+    current = current.cause as KafkaErrorShape | undefined;
+  }
+  return undefined;
+}
+
+function describeError(error: unknown): string {
+  const e = error as KafkaErrorShape;
+  return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+}
+
+/**
+ * The transport worker's engine: takes JSON lines from pino, keeps them in a bounded queue, and
+ * ships them to Kafka in batches (count, bytes, linger), reconnecting with jittered exponential
+ * backoff. Nothing here can block or throw into the app: the app's thread only writes lines.
+ */
+export class KafkaDelivery {
+  private readonly stats: Mutable<DeliveryStats> = emptyStats();
+  private readonly queue: RecordQueue;
+  private readonly producer: Producer;
+  private readonly headers: IHeaders;
+  private connected = false;
+  private stopping = false;
+  private shutdownDeadline = Number.POSITIVE_INFINITY;
+  /** Accepted records that reached a terminal state (sent or dropped), in FIFO order. */
+  private settledRecords = 0;
+  private flushWaiters: { readonly target: number; readonly resolve: () => void }[] = [];
+  private wake: (() => void) | undefined;
+  private firstWaitingSince = 0;
+  private lastWarningAt = 0;
+  private stdout: sonicBoom.SonicBoom | undefined;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly config: TransportConfig) {
+    registerKafkaCodecs();
+    this.queue = new RecordQueue(config.buffer, (count, queued) => {
+      this.drop('queue_full', count);
+      if (queued) this.settle(count);
+    });
+    this.headers = { 'graybridge-schema': recordSchemaVersion, 'content-type': 'application/json' };
+    this.producer = new Kafka({
+      clientId: config.clientId,
+      brokers: [...config.brokers],
+      connectionTimeout: config.connectionTimeoutMillis,
+      requestTimeout: config.requestTimeoutMillis,
+      ...(config.tls === false ? {} : { ssl: config.tls }),
+      ...(config.sasl === null ? {} : { sasl: config.sasl as SASLOptions }),
+      // Our loop retries with backoff forever; kafkajs only retries briefly for leader moves.
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+      logLevel: logLevel.NOTHING,
+    }).producer({
+      idempotent: config.idempotent,
+      ...(config.idempotent ? { maxInFlightRequests: 1 } : {}),
+      allowAutoTopicCreation: false,
+    });
+    this.loop = this.run();
+  }
+
+  /** One line from pino (without the newline). Never throws. */
+  accept(line: string): void {
+    const record = this.toRecord(line);
+    if (record.length > this.config.maxRecordBytes) {
+      this.drop('record_too_large', 1);
+      return;
+    }
+    if (!this.stats.kafkaAvailable && this.config.mirrorToStdoutWhenUnavailable) this.mirror(record);
+    if (!this.queue.push(record)) return;
+    this.stats.enqueuedRecords += 1;
+    if (this.queue.waiting === 1) this.firstWaitingSince = Date.now();
+    this.wake?.();
+  }
+
+  snapshot(): DeliveryStats {
+    return {
+      ...this.stats,
+      droppedRecords: { ...this.stats.droppedRecords },
+      queuedRecords: this.queue.totalRecords,
+      queuedBytes: this.queue.totalBytes,
+    };
+  }
+
+  /**
+   * Resolves when every record accepted before the call is sent or dropped (later records do not
+   * hold it up), or at the deadline.
+   */
+  async flush(timeoutMillis: number): Promise<DeliveryStats> {
+    const target = this.stats.enqueuedRecords;
+    if (this.settledRecords < target) {
+      const settled = new Promise<void>((resolve) => this.flushWaiters.push({ target, resolve }));
+      this.firstWaitingSince = 0; // no lingering while someone waits
+      this.wake?.();
+      await Promise.race([settled, sleep(timeoutMillis, undefined, { ref: false })]);
+    }
+    return this.snapshot();
+  }
+
+  /** Flushes within the shutdown deadline, counts what is left as dropped, disconnects. */
+  async close(): Promise<DeliveryStats> {
+    this.shutdownDeadline = Date.now() + this.config.shutdownTimeoutMillis;
+    await this.flush(this.config.shutdownTimeoutMillis);
+    this.stopping = true;
+    this.wake?.();
+    await Promise.race([this.loop, sleep(Math.max(0, this.shutdownDeadline - Date.now()), undefined, { ref: false })]);
+    // Whatever is still waiting or in flight now missed the deadline.
+    const left = this.queue.totalRecords;
+    this.queue.discardWaiting();
+    if (left > 0) this.drop('shutdown_timeout', left);
+    await this.producer.disconnect().catch(() => undefined);
+    this.stdout?.flushSync();
+    return this.snapshot();
+  }
+
+  private toRecord(line: string): Buffer {
+    if (this.config.identityJson === null || !line.startsWith('{')) return Buffer.from(line);
+    // Identity goes first so that a record's own field of the same name wins when parsed.
+    const rest = line.slice(1).trimStart();
+    return Buffer.from('{' + this.config.identityJson + (rest.startsWith('}') ? '' : ',') + rest);
+  }
+
+  private settle(count: number): void {
+    this.settledRecords += count;
+    if (this.flushWaiters.length === 0) return;
+    const waiting = [];
+    for (const waiter of this.flushWaiters) {
+      if (waiter.target <= this.settledRecords) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.flushWaiters = waiting;
+  }
+
+  private async run(): Promise<void> {
+    while (!(this.stopping && (this.queue.waiting === 0 || Date.now() >= this.shutdownDeadline))) {
+      if (this.queue.waiting === 0) {
+        await this.sleepUntilWoken();
+        continue;
+      }
+      const lingerLeft = this.firstWaitingSince + this.config.batch.lingerMillis - Date.now();
+      const batchFull =
+        this.queue.waiting >= this.config.batch.maxRecords || this.queue.waitingBytes >= this.config.batch.maxBytes;
+      if (!batchFull && lingerLeft > 0 && this.flushWaiters.length === 0 && !this.stopping) {
+        await this.sleepUntilWoken(lingerLeft);
+        continue;
+      }
+      const batch = this.queue.take(this.config.batch.maxRecords, this.config.batch.maxBytes);
+      this.firstWaitingSince = Date.now();
+      await this.deliver(batch);
+      this.queue.settle(batch);
+      this.settle(batch.length);
+    }
+  }
+
+  /** Sends one batch until it is sent or dropped for good; stops retrying once shutting down. */
+  private async deliver(batch: Buffer[]): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        if (!this.connected) {
+          await this.producer.connect();
+          this.connected = true;
+        }
+        await this.producer.send({
+          topic: this.config.topic,
+          acks: this.config.acks,
+          timeout: this.config.requestTimeoutMillis,
+          compression: compressionTypes[this.config.compression],
+          messages: batch.map((value) => ({ key: this.config.key, value, headers: this.headers })),
+        });
+        this.stats.sentRecords += batch.length;
+        this.stats.sentBatches += 1;
+        if (!this.stats.kafkaAvailable) this.recovered();
+        return;
+      } catch (error) {
+        this.stats.sendErrors += 1;
+        this.stats.lastError = describeError(error);
+        const type = protocolErrorType(error);
+        if (type === 'MESSAGE_TOO_LARGE' && batch.length > 1) {
+          // The broker's limit applies to the whole batch: halve it and try both halves.
+          const half = Math.ceil(batch.length / 2);
+          await this.deliver(batch.slice(0, half));
+          await this.deliver(batch.slice(half));
+          return;
+        }
+        if (type === 'MESSAGE_TOO_LARGE') {
+          this.drop('record_too_large', batch.length);
+          return;
+        }
+        if (type !== undefined && rejectedForGood.has(type)) {
+          this.drop('kafka_rejected', batch.length);
+          return;
+        }
+        this.unavailable();
+        if (this.stopping && Date.now() >= this.shutdownDeadline) {
+          this.drop('shutdown_timeout', batch.length);
+          return;
+        }
+        this.connected = false;
+        await this.producer.disconnect().catch(() => undefined);
+        const ceiling = Math.min(backoff.maxMillis, backoff.initialMillis * 2 ** Math.min(attempt, 16));
+        await this.sleepUntilWoken(ceiling / 2 + Math.random() * (ceiling / 2), true);
+      }
+    }
+  }
+
+  private unavailable(): void {
+    const wasAvailable = this.stats.kafkaAvailable;
+    this.stats.kafkaAvailable = false;
+    if (wasAvailable || Date.now() - this.lastWarningAt >= this.config.warnIntervalMillis) {
+      this.warn(
+        `Kafka ${this.config.brokers.join(',')} unreachable (${this.stats.lastError ?? 'unknown error'}); ` +
+          `${this.queue.totalRecords} records buffered, ${this.totalDropped()} dropped so far; retrying`,
+      );
+    }
+  }
+
+  private recovered(): void {
+    this.stats.kafkaAvailable = true;
+    this.warn(`Kafka ${this.config.brokers.join(',')} reachable again; ${this.queue.totalRecords} records buffered`);
+  }
+
+  private drop(reason: DropReason, count: number): void {
+    this.stats.droppedRecords[reason] += count;
+    if (Date.now() - this.lastWarningAt >= this.config.warnIntervalMillis) {
+      this.warn(`dropped ${count} record(s) (${reason}); ${this.totalDropped()} dropped in total`);
+    }
+  }
+
+  private totalDropped(): number {
+    return Object.values(this.stats.droppedRecords).reduce((a, b) => a + b, 0);
+  }
+
+  /** stderr, written synchronously from the worker: it must not depend on the app's thread. */
+  private warn(message: string): void {
+    this.lastWarningAt = Date.now();
+    try {
+      writeSync(2, `graybridge log-sdk: ${message}\n`);
+    } catch {
+      // stderr closed: nothing left to tell.
+    }
+  }
+
+  private mirror(record: Buffer): void {
+    this.stdout ??= new sonicBoom.SonicBoom({ fd: 1, sync: false });
+    this.stdout.write(record.toString() + '\n');
+    this.stats.mirroredRecords += 1;
+  }
+
+  /**
+   * Waits for new records, a flush or a stop — or `millis`. A backoff sleep wakes only for a stop:
+   * records arriving during an outage must not turn the backoff into a tight retry loop.
+   */
+  private async sleepUntilWoken(millis?: number, backoffSleep = false): Promise<void> {
+    const woken = new Promise<void>((resolve) => {
+      this.wake = backoffSleep
+        ? () => {
+            if (this.stopping) resolve();
+          }
+        : resolve;
+    });
+    const controller = new AbortController();
+    await Promise.race(
+      millis === undefined
+        ? [woken]
+        : [woken, sleep(millis, undefined, { signal: controller.signal }).catch(() => undefined)],
+    );
+    controller.abort();
+    this.wake = undefined;
+  }
+}

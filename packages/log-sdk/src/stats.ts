@@ -1,0 +1,53 @@
+/** Why a record was not delivered. Stable names: they are metric labels and documented. */
+export type DropReason =
+  /** The bounded buffer was full (records or bytes), per the drop policy. */
+  | 'queue_full'
+  /** One record was larger than `kafka.maxRecordBytes`. */
+  | 'record_too_large'
+  /** Kafka refused the records for good (e.g. corrupt or invalid record). */
+  | 'kafka_rejected'
+  /** Still queued when the shutdown deadline passed. */
+  | 'shutdown_timeout';
+
+export const dropReasons: readonly DropReason[] = [
+  'queue_full',
+  'record_too_large',
+  'kafka_rejected',
+  'shutdown_timeout',
+];
+
+/** Delivery counters of one logger (all of its children share them). */
+export interface DeliveryStats {
+  /** Records accepted into the buffer since start. */
+  readonly enqueuedRecords: number;
+  /** Records Kafka acknowledged. */
+  readonly sentRecords: number;
+  readonly sentBatches: number;
+  /** Records and bytes waiting or in flight right now. */
+  readonly queuedRecords: number;
+  readonly queuedBytes: number;
+  readonly droppedRecords: Readonly<Record<DropReason, number>>;
+  /** Failed send attempts (each retried unless the records were dropped). */
+  readonly sendErrors: number;
+  /** Records also written to stdout because Kafka was unreachable. */
+  readonly mirroredRecords: number;
+  /** False from a failed attempt until the next success. */
+  readonly kafkaAvailable: boolean;
+  /** `name: message` of the last send error, if any. */
+  readonly lastError: string | null;
+}
+
+export function emptyStats(): DeliveryStats {
+  return {
+    enqueuedRecords: 0,
+    sentRecords: 0,
+    sentBatches: 0,
+    queuedRecords: 0,
+    queuedBytes: 0,
+    droppedRecords: { queue_full: 0, record_too_large: 0, kafka_rejected: 0, shutdown_timeout: 0 },
+    sendErrors: 0,
+    mirroredRecords: 0,
+    kafkaAvailable: true,
+    lastError: null,
+  };
+}
