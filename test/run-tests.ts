@@ -6,7 +6,7 @@ import { globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allRigParts, rigEnvironment, startRig, stopRig, type RigState } from './rig/index.js';
+import { allRigParts, rigEnvironment, startRig, stopRig, type RigState } from '@graybridge/rig';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const reporter = fileURLToPath(new URL('./summary-reporter.js', import.meta.url));

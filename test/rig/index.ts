@@ -12,7 +12,8 @@ import { startRedis, type RedisEndpoint } from './redis.js';
 export type { KafkaEndpoint, KafkaSecureListener } from './kafka.js';
 export type { KubeEndpoint } from './kube.js';
 export type { RedisEndpoint } from './redis.js';
-export { freePort } from './process.js';
+export { freePort, stopService, type ServiceProcess } from './process.js';
+export { startKafka, type KafkaStartOptions } from './kafka.js';
 
 /** What a test file can ask the rig for. `kafka-secure` is a second broker with TLS + SASL. */
 export type RigPart = 'kafka' | 'kafka-secure' | 'redis' | 'kube' | 'helm' | 'kcat';
@@ -90,56 +91,57 @@ export async function startRig(parts: readonly RigPart[], options: StartRigOptio
   const owner = options.ownerPid === undefined ? {} : { ownerPid: options.ownerPid };
   const startedNow: ServiceProcess[] = [];
   const pending = parts.filter((part) => !hasPart(state, part));
-  try {
-    // Slow parts start concurrently: two JVM/Go start-ups overlap well on two cores.
-    await Promise.all(
-      pending.map(async (part) => {
-        switch (part) {
-          case 'kafka': {
-            const started = await startKafka({ dir: join(dir, 'kafka'), ...owner });
-            state.kafka = started.endpoint;
-            startedNow.push(started.process);
-            return;
-          }
-          case 'kafka-secure': {
-            const started = await startKafka({ dir: join(dir, 'kafka-secure'), secure: true, ...owner });
-            state.kafkaSecure = started.endpoint;
-            startedNow.push({ ...started.process, name: 'kafka-secure' });
-            return;
-          }
-          case 'redis': {
-            const started = await startRedis({ dir: join(dir, 'redis'), ...owner });
-            state.redis = started.endpoint;
-            startedNow.push(started.process);
-            return;
-          }
-          case 'kube': {
-            const started = await startKube({ dir: join(dir, 'kube'), ...owner });
-            state.kube = started.endpoint;
-            startedNow.push(...started.processes);
-            return;
-          }
-          case 'helm': {
-            const binary = runInstallScript(installScript('helm')).split('\n').at(-1) ?? '';
-            const version = execFileSync(binary, ['version', '--short'], { encoding: 'utf8' }).trim();
-            state.helm = { binary, version };
-            return;
-          }
-          case 'kcat': {
-            runInstallScript(installScript('debian'));
-            const binary = execFileSync('sh', ['-c', 'command -v kcat'], { encoding: 'utf8' }).trim();
-            const version = /kcat - Apache Kafka producer and consumer tool.*?\n.*?Version (\S+)/s.exec(
-              execFileSync(binary, ['-V'], { encoding: 'utf8' }),
-            )?.[1];
-            state.kcat = { binary, version: version ?? 'unknown' };
-            return;
-          }
+  // Slow parts start concurrently: two JVM/Go start-ups overlap well on two cores. allSettled, not
+  // all: on a failure every part that did start must be known, to be stopped again.
+  const outcomes = await Promise.allSettled(
+    pending.map(async (part) => {
+      switch (part) {
+        case 'kafka': {
+          const started = await startKafka({ dir: join(dir, 'kafka'), ...owner });
+          state.kafka = started.endpoint;
+          startedNow.push(started.process);
+          return;
         }
-      }),
-    );
-  } catch (error) {
+        case 'kafka-secure': {
+          const started = await startKafka({ dir: join(dir, 'kafka-secure'), secure: true, ...owner });
+          state.kafkaSecure = started.endpoint;
+          startedNow.push({ ...started.process, name: 'kafka-secure' });
+          return;
+        }
+        case 'redis': {
+          const started = await startRedis({ dir: join(dir, 'redis'), ...owner });
+          state.redis = started.endpoint;
+          startedNow.push(started.process);
+          return;
+        }
+        case 'kube': {
+          const started = await startKube({ dir: join(dir, 'kube'), ...owner });
+          state.kube = started.endpoint;
+          startedNow.push(...started.processes);
+          return;
+        }
+        case 'helm': {
+          const binary = runInstallScript(installScript('helm')).split('\n').at(-1) ?? '';
+          const version = execFileSync(binary, ['version', '--short'], { encoding: 'utf8' }).trim();
+          state.helm = { binary, version };
+          return;
+        }
+        case 'kcat': {
+          runInstallScript(installScript('debian'));
+          const binary = execFileSync('sh', ['-c', 'command -v kcat'], { encoding: 'utf8' }).trim();
+          const version = /kcat - Apache Kafka producer and consumer tool.*?\n.*?Version (\S+)/s.exec(
+            execFileSync(binary, ['-V'], { encoding: 'utf8' }),
+          )?.[1];
+          state.kcat = { binary, version: version ?? 'unknown' };
+          return;
+        }
+      }
+    }),
+  );
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure !== undefined) {
     await Promise.all(startedNow.map((p) => stopService(p.pid)));
-    throw error;
+    throw failure.reason;
   }
   state.processes.push(...startedNow);
   writeRigState(state);

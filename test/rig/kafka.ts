@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { installScript } from './paths.js';
@@ -31,12 +31,17 @@ export interface KafkaStartOptions {
   /** Adds a SASL_SSL listener (PLAIN and SCRAM-SHA-256/512) beside the PLAINTEXT one. */
   readonly secure?: boolean;
   readonly readyTimeoutMillis?: number;
+  /**
+   * Fixed ports, e.g. to start a broker where a client already points (an outage test) or to
+   * restart one on its old address. A `dir` that holds a formatted log keeps its data.
+   */
+  readonly ports?: { readonly plain: number; readonly controller: number };
 }
 
 const heapOptions = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1'];
 
 function kafkaVersion(libs: string): string {
-  const match = /\/kafka\/([^/]+)\/libs$/.exec(libs);
+  const match = /\/kafka\/([^/]+)\/libs[^/]*$/.exec(libs);
   return match?.[1] ?? 'unknown';
 }
 
@@ -50,7 +55,8 @@ export async function startKafka(
   const libs = runInstallScript(installScript('kafka')).split('\n').at(-1) ?? '';
   const dir = options.dir;
   mkdirSync(join(dir, 'data'), { recursive: true });
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const port = options.ports?.plain ?? (await freePort());
+  const controllerPort = options.ports?.controller ?? (await freePort());
   const secure = options.secure === true ? await secureListenerSetup(dir) : undefined;
 
   const listeners = [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`];
@@ -101,11 +107,13 @@ export async function startKafka(
   const classpath = `${libs}/*`;
   const java = ['-Dlog4j2.configurationFile=' + log4jFile, ...heapOptions, '-cp', classpath];
 
-  // A cluster id is 16 random bytes, base64url: no need to start a JVM for `random-uuid`.
-  const clusterId = randomBytes(16).toString('base64url');
-  const format = ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', propertiesFile];
-  for (const scram of secure?.scramCredentials ?? []) format.push('--add-scram', scram);
-  execFileSync('java', [...java, ...format], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+    // A cluster id is 16 random bytes, base64url: no need to start a JVM for `random-uuid`.
+    const clusterId = randomBytes(16).toString('base64url');
+    const format = ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', propertiesFile];
+    for (const scram of secure?.scramCredentials ?? []) format.push('--add-scram', scram);
+    execFileSync('java', [...java, ...format], { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
 
   const service = startService({
     name: 'kafka',

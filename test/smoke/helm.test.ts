@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { useRig } from '../rig/index.js';
+import { useRig } from '@graybridge/rig';
 
 const rig = useRig(['helm']);
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
-import { useRig } from '../rig/index.js';
+import { useRig } from '@graybridge/rig';
 
 const execFileAsync = promisify(execFile);
 const rig = useRig(['kafka', 'kafka-secure', 'kcat']);

@@ -9,7 +9,7 @@ import {
   RbacAuthorizationV1Api,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { useRig } from '../rig/index.js';
+import { useRig } from '@graybridge/rig';
 
 const rig = useRig(['kube']);
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { useRig } from '../rig/index.js';
+import { useRig } from '@graybridge/rig';
 
 const rig = useRig(['redis']);
 

@@ -8,7 +8,9 @@ import type { DeliveryStats } from './stats.js';
 export type ControlMessage =
   | { readonly type: 'flush'; readonly id: number; readonly timeoutMillis: number }
   | { readonly type: 'flushed'; readonly id: number; readonly stats: DeliveryStats }
-  | { readonly type: 'stats'; readonly stats: DeliveryStats };
+  | { readonly type: 'stats'; readonly stats: DeliveryStats }
+  /** The worker's last word: its queue is delivered or counted, Kafka disconnected. */
+  | { readonly type: 'closed'; readonly stats: DeliveryStats };
 
 /** How often the worker publishes its counters while they change. */
 export const statsIntervalMillis = 1000;

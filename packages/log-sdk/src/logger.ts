@@ -111,6 +111,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   let latest = emptyStats();
   let nextFlushId = 0;
   const pendingFlushes = new Map<number, (stats: DeliveryStats) => void>();
+  let workerClosed: (() => void) | undefined;
   const channel = new BroadcastChannel(channelName);
   channel.unref();
   channel.onmessage = (event: MessageEvent) => {
@@ -118,6 +119,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (message.type === 'flush') return;
     latest = message.stats;
     if (message.type === 'flushed') pendingFlushes.get(message.id)?.(message.stats);
+    if (message.type === 'closed') workerClosed?.();
   };
 
   async function flushDelivery(timeoutMillis: number): Promise<DeliveryStats> {
@@ -149,15 +151,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   }
 
   let closing: Promise<DeliveryStats> | undefined;
+  /** Ends the worker, whose close delivers its queue within the shutdown timeout (once, not twice). */
   function close(): Promise<DeliveryStats> {
     closing ??= (async () => {
-      await flushDelivery(shutdownTimeoutMillis);
       closed = true;
       removeSignalHandlers();
       if (!workerGone) {
+        channel.ref();
+        const lastWord = new Promise<void>((resolve) => (workerClosed = resolve));
         const finished = once(transport, 'close');
         transport.end();
-        await within(finished, shutdownTimeoutMillis + 1000);
+        await within(Promise.all([lastWord, finished]), shutdownTimeoutMillis + 1000);
       }
       channel.close();
       return latest;

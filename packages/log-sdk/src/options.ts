@@ -267,8 +267,14 @@ function saslConfig(value: unknown, env: Env): TransportConfig['sasl'] {
   if (sasl.mechanism === undefined)
     throw invalidOption('kafka.sasl.mechanism', '"plain", "scram-sha-256" or "scram-sha-512"', undefined);
   const username = nonEmptyString(sasl.username, 'kafka.sasl.username');
-  const inline = optionalString(sasl.password, 'kafka.sasl.password');
+  if (sasl.password !== undefined && (typeof sasl.password !== 'string' || sasl.password === '')) {
+    throw invalidOption('kafka.sasl.password', 'a non-empty string', '(hidden)');
+  }
+  const inline = sasl.password;
   const file = optionalString(sasl.passwordFile, 'kafka.sasl.passwordFile');
+  if (inline !== undefined && file !== undefined) {
+    throw invalidOption('kafka.sasl.passwordFile', 'only one of kafka.sasl.password and kafka.sasl.passwordFile', file);
+  }
   const password =
     inline ??
     (file === undefined ? env.GRAYBRIDGE_KAFKA_SASL_PASSWORD : readOptionFile(file, 'kafka.sasl.passwordFile').trim());

@@ -74,7 +74,7 @@ export default function kafkaTransport(options: KafkaTransportOptions | Resolved
       close: async () => {
         clearInterval(statsTimer);
         const stats = await delivery.close();
-        channel?.postMessage({ type: 'stats', stats } satisfies ControlMessage);
+        channel?.postMessage({ type: 'closed', stats } satisfies ControlMessage);
         channel?.close();
       },
     },

@@ -10,7 +10,7 @@ build_helm() {
   mkdir -p "$out.tmp"
   GOBIN="$out.tmp" go install \
     -ldflags "-s -w -X helm.sh/helm/v$major/internal/version.version=v$HELM_VERSION" \
-    "helm.sh/helm/v$major/cmd/helm@v$HELM_VERSION"
+    "helm.sh/helm/v$major/cmd/helm@v$HELM_VERSION" >&2
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 

@@ -4,6 +4,7 @@
 # with `replace => ./staging/...`. A throwaway module replaces each with its published v0.N.M.
 source "$(dirname "$0")/common.sh"
 
+# Only the two binary paths go to stdout; everything else goes to stderr.
 build_apiserver() {
   local out="$GRAYBRIDGE_CACHE/kubernetes/v$KUBERNETES_VERSION"
   [ -x "$out/kube-apiserver" ] && return 0
@@ -17,7 +18,7 @@ build_apiserver() {
     go mod init graybridge.local/kube-build >/dev/null 2>&1
     # Every `k8s.io/X => ./staging/...` replace becomes `k8s.io/X => k8s.io/X v0.<minor>`.
     grep -E '=> \./staging/' "$gomod" | awk -v v="v0.$minor" '{print "replace " $1 " => " $1 " " v}' >>go.mod
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBERNETES_VERSION" >/dev/null
+    go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBERNETES_VERSION" >&2
     mkdir -p "$out.tmp"
     go build -trimpath -ldflags '-s -w' -o "$out.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
   )
@@ -32,7 +33,7 @@ build_etcd() {
   (
     cd "$work"
     go mod init graybridge.local/etcd-build >/dev/null 2>&1
-    go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >/dev/null
+    go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >&2
     mkdir -p "$out.tmp"
     go build -trimpath -ldflags '-s -w' -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3
   )

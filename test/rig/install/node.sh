@@ -18,7 +18,7 @@ install_node() {
   rm -rf "$out"; mkdir -p "$(dirname "$out")"
   mv "$work/package" "$out"
   rm -rf "$work"
-  "$out/bin/node" --version >/dev/null
+  "$out/bin/node" --version >&2
 }
 
 with_lock "node-$version" install_node

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { pinoHttp } from 'pino-http';
+import { useRig } from '@graybridge/rig';
+import { createLogger, withLogContext, type Compression } from '../../src/index.js';
+import { zstdAvailable } from '../../src/options.js';
+import { createTopic, range, readTopic, sequence } from './kafka-helpers.js';
+
+// Identity comes from the Downward API env, read once per logger.
+Object.assign(process.env, {
+  POD_NAME: 'checkout-7d9f-abcde',
+  POD_NAMESPACE: 'shop',
+  NODE_NAME: 'node-a',
+  POD_UID: '0f3c-uid',
+  POD_IP: '10.1.2.3',
+  CONTAINER_NAME: 'app',
+});
+
+const rig = useRig(['kafka', 'kafka-secure', 'kcat']);
+const kcat = (): string => rig().kcat?.binary ?? 'kcat';
+const brokers = (): readonly string[] => rig().kafka?.brokers ?? [];
+
+describe('log-sdk delivery to a real broker', () => {
+  it('delivers records intact, in order, keyed by namespace/pod, with identity, child bindings and redaction', async () => {
+    const topic = await createTopic(brokers(), 3);
+    const logger = createLogger({
+      kafka: { brokers: brokers(), topic },
+      service: 'checkout',
+      version: '1.4.2',
+      env: 'test',
+      handleSignals: false,
+      pino: { level: 'debug', redact: ['card.number'] },
+    });
+    const child = logger.child({ component: 'payments' });
+    for (let seq = 0; seq < 2000; seq += 1) {
+      if (seq % 2 === 0) logger.info({ seq, card: { number: '4111111111111111', brand: 'visa' } }, 'paid %d', seq);
+      else child.debug({ seq }, 'step');
+    }
+    logger.trace({ seq: -1 }, 'below the level: never sent');
+    const stats = await logger.flush();
+    assert.equal(stats.sentRecords, 2000);
+    assert.equal(stats.queuedRecords, 0);
+    await logger.close();
+
+    const records = await readTopic(kcat(), brokers(), topic);
+    assert.deepEqual(sequence(records), range(0, 2000), 'one key → one partition → produced order');
+    assert.equal(new Set(records.map((r) => r.partition)).size, 1);
+    for (const record of records) {
+      assert.equal(record.key, 'shop/checkout-7d9f-abcde');
+      assert.deepEqual(record.headers, { 'graybridge-schema': '1', 'content-type': 'application/json' });
+      assert.deepEqual(record.value.k8s, {
+        pod: 'checkout-7d9f-abcde',
+        namespace: 'shop',
+        node: 'node-a',
+        pod_uid: '0f3c-uid',
+        pod_ip: '10.1.2.3',
+        container: 'app',
+      });
+      assert.equal(record.value.service, 'checkout');
+      assert.equal(record.value.version, '1.4.2');
+      assert.equal(record.value.env, 'test');
+      assert.equal(typeof record.value.time, 'number');
+    }
+    const [paid, step] = records;
+    assert.ok(paid && step);
+    assert.deepEqual(paid.value.card, { number: '[Redacted]', brand: 'visa' });
+    assert.equal(paid.value.msg, 'paid 0');
+    assert.equal(paid.value.level, 30);
+    assert.equal(step.value.component, 'payments');
+    assert.equal(step.value.level, 20);
+  });
+
+  for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as Compression[]) {
+    it(`compresses batches with ${compression}; the broker and librdkafka read them`, async (t) => {
+      if (compression === 'zstd' && !zstdAvailable()) {
+        t.skip(`zstd needs Node ≥ 22.15 (this is ${process.version})`);
+        return;
+      }
+      const topic = await createTopic(brokers());
+      const logger = createLogger({ kafka: { brokers: brokers(), topic, compression }, handleSignals: false });
+      for (let seq = 0; seq < 500; seq += 1) logger.info({ seq, text: 'lorem ipsum '.repeat(20) }, 'compressed');
+      const stats = await logger.close();
+      assert.equal(stats.sentRecords, 500);
+      const records = await readTopic(kcat(), brokers(), topic);
+      assert.deepEqual(sequence(records), range(0, 500));
+      assert.equal(records[499]?.value.text, 'lorem ipsum '.repeat(20));
+    });
+  }
+
+  it('binds withLogContext values to every record logged inside it', async () => {
+    const topic = await createTopic(brokers());
+    const logger = createLogger({ kafka: { brokers: brokers(), topic }, handleSignals: false });
+    await withLogContext({ request_id: 'req-42' }, async () => {
+      logger.info({ seq: 0 }, 'inside');
+      await new Promise((resolve) => setImmediate(resolve));
+      logger.child({ step: 2 }).info({ seq: 1 }, 'still inside');
+    });
+    logger.info({ seq: 2 }, 'outside');
+    await logger.close();
+    const records = await readTopic(kcat(), brokers(), topic);
+    assert.deepEqual(
+      records.map((r) => r.value.request_id),
+      ['req-42', 'req-42', undefined],
+    );
+  });
+
+  it('works unchanged with pino-http', async () => {
+    const topic = await createTopic(brokers());
+    const logger = createLogger({ kafka: { brokers: brokers(), topic }, handleSignals: false });
+    const server = createServer(pinoHttp({ logger: logger as unknown as pino.Logger }, undefined) as never);
+    server.on('request', (_req, res) => res.end('ok'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address();
+    assert.ok(address !== null && typeof address === 'object');
+    const response = await fetch(`http://127.0.0.1:${address.port}/orders?id=7`);
+    assert.equal(await response.text(), 'ok');
+    server.close();
+    await logger.close();
+    const [record] = await readTopic(kcat(), brokers(), topic);
+    assert.ok(record);
+    assert.equal(record.value.msg, 'request completed');
+    assert.equal((record.value.req as { url: string }).url, '/orders?id=7');
+    assert.equal((record.value.res as { statusCode: number }).statusCode, 200);
+    assert.equal((record.value.k8s as { pod: string }).pod, 'checkout-7d9f-abcde');
+  });
+
+  it('is usable as a transport target from an existing pino setup, stamping identity itself', async () => {
+    const topic = await createTopic(brokers());
+    const target = fileURLToPath(new URL('../../src/transport.js', import.meta.url));
+    const transport = pino.transport({
+      targets: [{ target, level: 'info', options: { kafka: { brokers: brokers(), topic }, service: 'legacy' } }],
+    });
+    const logger = pino(transport);
+    for (let seq = 0; seq < 100; seq += 1) logger.info({ seq }, 'from plain pino');
+    const closed = once(transport, 'close');
+    transport.end();
+    await closed;
+    const records = await readTopic(kcat(), brokers(), topic);
+    assert.deepEqual(sequence(records), range(0, 100));
+    const [first] = records;
+    assert.ok(first);
+    assert.equal(first.key, 'shop/checkout-7d9f-abcde');
+    assert.equal(first.value.service, 'legacy');
+    assert.equal((first.value.k8s as { node: string }).node, 'node-a');
+    assert.equal(first.value.msg, 'from plain pino');
+  });
+
+  for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
+    it(`delivers over TLS with SASL ${mechanism}`, async () => {
+      const secure = rig().kafkaSecure?.secure;
+      assert.ok(secure);
+      // The secured broker is a cluster of its own; its plaintext listener serves admin and kcat.
+      const secureTopic = await createTopic(rig().kafkaSecure?.brokers ?? []);
+      const logger = createLogger({
+        kafka: {
+          brokers: secure.brokers,
+          topic: secureTopic,
+          tls: { caFile: secure.caFile },
+          sasl: { mechanism, username: secure.username, password: secure.password },
+        },
+        handleSignals: false,
+      });
+      for (let seq = 0; seq < 50; seq += 1) logger.info({ seq }, 'secured');
+      const stats = await logger.close();
+      assert.equal(stats.sentRecords, 50);
+      assert.equal(stats.sendErrors, 0);
+      const records = await readTopic(kcat(), rig().kafkaSecure?.brokers ?? [], secureTopic);
+      assert.deepEqual(sequence(records), range(0, 50));
+    });
+  }
+});
