@@ -139,7 +139,10 @@ describe('log-sdk delivery to a real broker', () => {
     for (let seq = 0; seq < 100; seq += 1) logger.info({ seq }, 'from plain pino');
     const closed = once(transport, 'close');
     transport.end();
+    // pino unrefs its transport worker: something must hold the event loop open while it closes.
+    const keepAlive = setInterval(() => undefined, 1000);
     await closed;
+    clearInterval(keepAlive);
     const records = await readTopic(kcat(), brokers(), topic);
     assert.deepEqual(sequence(records), range(0, 100));
     const [first] = records;

@@ -13,8 +13,11 @@ export interface ReadRecord {
 }
 
 /** A fresh topic per test: tests share one broker. */
-export async function createTopic(brokers: readonly string[], partitions = 1): Promise<string> {
-  const topic = `sdk-${randomUUID()}`;
+export async function createTopic(
+  brokers: readonly string[],
+  partitions = 1,
+  topic = `sdk-${randomUUID()}`,
+): Promise<string> {
   const admin = new Kafka({ clientId: 'sdk-test-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {

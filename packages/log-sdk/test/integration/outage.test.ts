@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, startKafka, stopService, useRig, type ServiceProcess } from '@graybridge/rig';
+import { createLogger, type DeliveryStats, type Logger } from '../../src/index.js';
+import { createTopic, range, readTopic, sequence } from './kafka-helpers.js';
+
+const rig = useRig(['kcat']);
+const kcat = (): string => rig().kcat?.binary ?? 'kcat';
+
+/** A broker of this test's own, on ports chosen before it exists, so it can be down, up, killed. */
+class OwnBroker {
+  readonly dir = mkdtempSync(join(tmpdir(), 'sdk-outage-'));
+  process: ServiceProcess | undefined;
+  private constructor(readonly ports: { plain: number; controller: number }) {}
+
+  static async reserve(): Promise<OwnBroker> {
+    return new OwnBroker({ plain: await freePort(), controller: await freePort() });
+  }
+
+  get brokers(): string[] {
+    return [`127.0.0.1:${this.ports.plain}`];
+  }
+
+  async start(): Promise<void> {
+    const started = await startKafka({ dir: this.dir, ports: this.ports, ownerPid: process.pid });
+    this.process = started.process;
+  }
+
+  /** SIGKILL: no clean shutdown, as when a broker's node dies. */
+  async kill(): Promise<void> {
+    if (this.process) process.kill(this.process.pid, 'SIGKILL');
+    await sleep(200);
+    if (this.process) await stopService(this.process.pid, 0);
+    this.process = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.process) await stopService(this.process.pid);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForStats(
+  logger: Logger,
+  done: (stats: DeliveryStats) => boolean,
+  timeoutMillis = 60_000,
+): Promise<DeliveryStats> {
+  const deadline = Date.now() + timeoutMillis;
+  for (;;) {
+    const stats = logger.deliveryStats();
+    if (done(stats)) return stats;
+    if (Date.now() > deadline) throw new Error(`stats never satisfied the condition: ${JSON.stringify(stats)}`);
+    await sleep(100);
+  }
+}
+
+/** The main thread's collector (the worker's collects on its own); --expose-gc is not needed. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+const quiet = { mirrorToStdoutWhenUnavailable: false, warnIntervalMillis: 60_000, handleSignals: false } as const;
+const brokersToClean: OwnBroker[] = [];
+after(async () => Promise.all(brokersToClean.map((b) => b.destroy())));
+
+describe('log-sdk when Kafka is away', () => {
+  for (const [dropPolicy, survivors] of [
+    ['drop-newest', range(0, 1000)],
+    ['drop-oldest', range(500, 1500)],
+  ] as const) {
+    it(`Kafka down at start: ${dropPolicy} keeps 1,000 of 1,500 records, counts 500 drops exactly, delivers the rest once Kafka is up`, async () => {
+      const broker = await OwnBroker.reserve();
+      brokersToClean.push(broker);
+      const logger = createLogger({
+        kafka: { brokers: broker.brokers, topic: 'outage', connectionTimeoutMillis: 500 },
+        buffer: { maxRecords: 1000, dropPolicy },
+        ...quiet,
+      });
+      for (let seq = 0; seq < 1500; seq += 1) logger.info({ seq }, 'while Kafka is down');
+      const down = await waitForStats(logger, (s) => s.enqueuedRecords + s.droppedRecords.queue_full >= 1500);
+      assert.equal(down.droppedRecords.queue_full, 500);
+      assert.equal(down.queuedRecords, 1000);
+      assert.equal(down.sentRecords, 0);
+
+      await broker.start();
+      // The logger was pointed at topic "outage": create it now that the broker exists.
+      await createTopic(broker.brokers, 1, 'outage');
+      const up = await waitForStats(logger, (s) => s.sentRecords === 1000);
+      assert.equal(up.kafkaAvailable, true);
+      assert.equal(up.droppedRecords.queue_full, 500);
+      await logger.close();
+      assert.deepEqual(sequence(await readTopic(kcat(), broker.brokers, 'outage')), survivors);
+      await broker.destroy();
+    });
+  }
+
+  it('broker killed mid-stream and restarted: no record lost, duplicates only from unacknowledged batches', async () => {
+    const broker = await OwnBroker.reserve();
+    brokersToClean.push(broker);
+    await broker.start();
+    await createTopic(broker.brokers, 1, 'restart');
+    const logger = createLogger({
+      kafka: { brokers: broker.brokers, topic: 'restart', connectionTimeoutMillis: 500, requestTimeoutMillis: 3000 },
+      ...quiet,
+    });
+    let seq = 0;
+    const producing = setInterval(() => {
+      for (let i = 0; i < 20; i += 1) logger.info({ seq: seq++ }, 'steady traffic');
+    }, 10);
+    await sleep(1500);
+    await broker.kill();
+    await sleep(2000);
+    await broker.start();
+    await sleep(1000);
+    clearInterval(producing);
+    const total = seq;
+    const stats = await waitForStats(logger, (s) => s.sentRecords >= total && s.queuedRecords === 0, 90_000);
+    await logger.close();
+    assert.equal(stats.droppedRecords.queue_full, 0);
+    assert.ok(stats.sendErrors > 0, 'the outage was noticed');
+    const delivered = sequence(await readTopic(kcat(), broker.brokers, 'restart'));
+    assert.deepEqual(
+      [...new Set(delivered)].sort((a, b) => a - b),
+      range(0, total),
+      'every record arrived',
+    );
+    const duplicates = delivered.length - new Set(delivered).size;
+    assert.ok(duplicates <= 500, `duplicates (${duplicates}) stay within one batch`);
+    await broker.destroy();
+  });
+
+  it('while Kafka is unreachable the event loop stays responsive and memory stays bounded', async () => {
+    const broker = await OwnBroker.reserve(); // never started
+    const logger = createLogger({
+      kafka: { brokers: broker.brokers, topic: 'never', connectionTimeoutMillis: 200 },
+      buffer: { maxBytes: 4 * 1024 * 1024 },
+      ...quiet,
+    });
+    const payload = 'x'.repeat(250);
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    const logBurst = async (from: number, count: number): Promise<void> => {
+      for (let seq = from; seq < from + count; seq += 1) {
+        logger.info({ seq, payload }, 'Kafka is gone');
+        if (seq % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const rssSamples: number[] = [];
+    const sampleRss = async (): Promise<void> => {
+      await sleep(300);
+      collectGarbage();
+      rssSamples.push(process.memoryUsage().rss);
+    };
+    await logBurst(0, 100_000);
+    await sampleRss();
+    histogram.enable();
+    for (let from = 100_000; from < 400_000; from += 100_000) {
+      await logBurst(from, 100_000);
+      await sampleRss();
+    }
+    histogram.disable();
+    const stats = await waitForStats(logger, (s) => s.enqueuedRecords + s.droppedRecords.queue_full === 400_000);
+    await logger.close();
+
+    // After warm-up (first 200k records) memory must plateau: the buffer is bounded.
+    const growthMiB = ((rssSamples[3] ?? 0) - (rssSamples[1] ?? 0)) / 1024 / 1024;
+    const p99Millis = histogram.percentile(99) / 1e6;
+    const maxMillis = histogram.max / 1e6;
+    console.log(
+      `  outage: rss MiB ${rssSamples.map((r) => (r / 1024 / 1024).toFixed(0)).join(' → ')}, growth ${growthMiB.toFixed(1)} MiB, loop delay p99 ${p99Millis.toFixed(1)} ms max ${maxMillis.toFixed(1)} ms, dropped ${stats.droppedRecords.queue_full}`,
+    );
+    assert.ok(stats.queuedBytes <= 4 * 1024 * 1024, 'the buffer respects maxBytes');
+    assert.ok(stats.droppedRecords.queue_full > 350_000, 'beyond the buffer, records are dropped and counted');
+    assert.ok(growthMiB < 48, `memory plateaus: grew ${growthMiB.toFixed(1)} MiB over the last 200k records`);
+    assert.ok(p99Millis < 100, `event-loop delay p99 ${p99Millis.toFixed(1)} ms`);
+  });
+});

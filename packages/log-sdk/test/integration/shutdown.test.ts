@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { freePort, useRig } from '@graybridge/rig';
+import { createTopic, range, readTopic, sequence } from './kafka-helpers.js';
+
+const rig = useRig(['kafka', 'kcat']);
+const kcat = (): string => rig().kcat?.binary ?? 'kcat';
+const brokers = (): string[] => [...(rig().kafka?.brokers ?? [])];
+const app = fileURLToPath(new URL('../fixtures/app.js', import.meta.url));
+const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface AppRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly millis: number;
+}
+
+/** Runs a Node program in a child process with the same Node as this test (20 or 24). */
+function runNode(args: string[], options: { cwd?: string } = {}): Promise<AppRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: options.cwd ?? packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, millis: Date.now() - started });
+    });
+  });
+}
+
+describe('log-sdk in an app that ends', () => {
+  it('SIGTERM with 10,000 records queued: all are delivered, then the process ends by SIGTERM', async () => {
+    const topic = await createTopic(brokers());
+    const run = await runNode([app, JSON.stringify({ brokers: brokers(), topic, records: 10_000, ending: 'sigterm' })]);
+    assert.equal(run.signal, 'SIGTERM', `ended by the signal, as without the SDK (stderr: ${run.stderr})`);
+    assert.ok(run.millis < 15_000, `within the deadline plus start-up: ${run.millis} ms`);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 10_000));
+  });
+
+  it('process.exit() right after logging: pino’s exit flush path delivers every record', async () => {
+    const topic = await createTopic(brokers());
+    const run = await runNode([app, JSON.stringify({ brokers: brokers(), topic, records: 5000, ending: 'exit' })]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 5000));
+  });
+
+  it('Kafka unreachable: records are mirrored to stdout, a warning goes to stderr, drops at the deadline are counted', async () => {
+    const deadPort = await freePort();
+    const run = await runNode([
+      app,
+      JSON.stringify({
+        brokers: [`127.0.0.1:${deadPort}`],
+        topic: 'nowhere',
+        records: 5,
+        laterRecords: 5,
+        ending: 'close',
+        mirror: true,
+        shutdownTimeoutMillis: 1000,
+      }),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const mirrored = run.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as { seq: number }).seq);
+    assert.deepEqual(mirrored, range(5, 10), 'records logged after the outage was noticed reach stdout');
+    assert.match(
+      run.stderr,
+      new RegExp(`graybridge log-sdk: Kafka 127\\.0\\.0\\.1:${deadPort} unreachable \\(.*ECONNREFUSED`),
+    );
+    const stats = JSON.parse(/stats (.*)/.exec(run.stderr)?.[1] ?? '{}') as {
+      enqueuedRecords: number;
+      droppedRecords: { shutdown_timeout: number };
+      mirroredRecords: number;
+    };
+    assert.equal(stats.enqueuedRecords, 10);
+    assert.equal(stats.droppedRecords.shutdown_timeout, 10, 'nothing reached Kafka: all ten counted at shutdown');
+    assert.equal(stats.mirroredRecords, 5);
+  });
+
+  it('works from CommonJS require() and from ESM import', async () => {
+    for (const [kind, source] of [
+      ['require', `const { createLogger } = require('@graybridge/log-sdk');`],
+      ['import', `const { createLogger } = await import('@graybridge/log-sdk');`],
+    ] as const) {
+      const topic = await createTopic(brokers());
+      const program = `(async () => { ${source}
+        const logger = createLogger({ kafka: { brokers: ${JSON.stringify(brokers())}, topic: '${topic}' }, service: '${kind}' });
+        for (let seq = 0; seq < 10; seq++) logger.info({ seq }, 'hello from ${kind}');
+        const stats = await logger.close();
+        if (stats.sentRecords !== 10) throw new Error(JSON.stringify(stats));
+      })()`;
+      const run = await runNode(['--input-type=commonjs', '-e', program]);
+      assert.equal(run.code, 0, `${kind}: ${run.stderr}`);
+      const records = await readTopic(kcat(), brokers(), topic);
+      assert.deepEqual(sequence(records), range(0, 10));
+      assert.equal(records[0]?.value.service, kind);
+    }
+  });
+});
