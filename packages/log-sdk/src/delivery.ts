@@ -20,23 +20,28 @@ const compressionTypes: Record<Compression, CompressionTypes> = {
 
 const backoff = { initialMillis: 200, maxMillis: 10_000 };
 
-/** kafkajs protocol error types after which the same records can never succeed. */
-const rejectedForGood = new Set(['CORRUPT_MESSAGE', 'INVALID_RECORD', 'UNSUPPORTED_COMPRESSION_TYPE']);
+/**
+ * Attempts before a batch the broker answered with a non-retriable error (corrupt record,
+ * authorization, unknown server error…) is dropped as `kafka_rejected`: without a limit one poison
+ * batch would hold up everything behind it until the buffer overflows.
+ */
+const rejectedAttempts = 3;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
 interface KafkaErrorShape {
   name?: string;
   type?: string;
+  retriable?: boolean;
   message?: string;
   cause?: unknown;
 }
 
-/** Walks kafkajs's wrapping (NumberOfRetriesExceeded → cause) to the protocol error type. */
-function protocolErrorType(error: unknown): string | undefined {
+/** Walks kafkajs's wrapping (NumberOfRetriesExceeded → cause) to the broker's protocol error. */
+function protocolError(error: unknown): { type: string; retriable: boolean } | undefined {
   let current = error as KafkaErrorShape | undefined;
   for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
-    if (typeof current.type === 'string') return current.type;
+    if (typeof current.type === 'string') return { type: current.type, retriable: current.retriable !== false };
     current = current.cause as KafkaErrorShape | undefined;
   }
   return undefined;
@@ -189,6 +194,7 @@ export class KafkaDelivery {
 
   /** Sends one batch until it is sent or dropped for good; stops retrying once shutting down. */
   private async deliver(batch: Buffer[]): Promise<void> {
+    let rejections = 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
         if (!this.connected) {
@@ -209,7 +215,8 @@ export class KafkaDelivery {
       } catch (error) {
         this.stats.sendErrors += 1;
         this.stats.lastError = describeError(error);
-        const type = protocolErrorType(error);
+        const answer = protocolError(error);
+        const type = answer?.type;
         if (type === 'MESSAGE_TOO_LARGE' && batch.length > 1) {
           // The broker's limit applies to the whole batch: halve it and try both halves.
           const half = Math.ceil(batch.length / 2);
@@ -221,7 +228,7 @@ export class KafkaDelivery {
           this.drop('record_too_large', batch.length);
           return;
         }
-        if (type !== undefined && rejectedForGood.has(type)) {
+        if (answer?.retriable === false && (rejections += 1) >= rejectedAttempts) {
           this.drop('kafka_rejected', batch.length);
           return;
         }

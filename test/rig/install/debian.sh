@@ -6,6 +6,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v kcat >/dev/null || need+=(kcat)
 command -v flock >/dev/null || need+=(util-linux)
 command -v openssl >/dev/null || need+=(openssl)
+[ -x /usr/bin/time ] || need+=(time) # peak RSS of peers in benchmarks
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 $SUDO apt-get update -qq

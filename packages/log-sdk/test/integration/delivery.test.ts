@@ -82,12 +82,16 @@ describe('log-sdk delivery to a real broker', () => {
       }
       const topic = await createTopic(brokers());
       const logger = createLogger({ kafka: { brokers: brokers(), topic, compression }, handleSignals: false });
-      for (let seq = 0; seq < 500; seq += 1) logger.info({ seq, text: 'lorem ipsum '.repeat(20) }, 'compressed');
+      // Enough for full 1 MiB batches of many 64 KiB blocks, with text that repeats and text that does not.
+      for (let seq = 0; seq < 6000; seq += 1) {
+        logger.info({ seq, text: 'lorem ipsum '.repeat(20), noise: Math.random().toString(36) }, 'compressed');
+      }
       const stats = await logger.close();
-      assert.equal(stats.sentRecords, 500);
+      assert.equal(stats.sentRecords, 6000);
+      assert.equal(stats.sendErrors, 0);
       const records = await readTopic(kcat(), brokers(), topic);
-      assert.deepEqual(sequence(records), range(0, 500));
-      assert.equal(records[499]?.value.text, 'lorem ipsum '.repeat(20));
+      assert.deepEqual(sequence(records), range(0, 6000));
+      assert.equal(records[5999]?.value.text, 'lorem ipsum '.repeat(20));
     });
   }
 

@@ -1,0 +1,271 @@
+// log-sdk benchmark: main-thread cost per call against plain pino, and records/s delivered into
+// Kafka against kcat -P, side by side in one run on the real broker.
+//   npm run bench -- sdk [--runs 5] [--calls 200000] [--records 300000]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { createLogger } from '@graybridge/log-sdk';
+import { startRig, stopRig } from '@graybridge/rig';
+import { Kafka, logLevel } from 'kafkajs';
+import { format, machineLine, summarize, writeSection } from './report.js';
+
+const self = fileURLToPath(import.meta.url);
+const benchmarksFile = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const identity = {
+  pid: 1,
+  hostname: 'checkout-7d9f-abcde',
+  service: 'checkout',
+  version: '1.4.2',
+  k8s: { pod: 'checkout-7d9f-abcde', namespace: 'shop', node: 'node-a', container: 'app' },
+};
+const recordKey = 'shop/checkout-7d9f-abcde';
+
+/** One realistic record (~330 bytes as JSON). */
+function logOne(logger: pino.BaseLogger, i: number): void {
+  logger.info(
+    { order: i, user: `u-${i % 977}`, path: `/api/orders/${i}`, status: 200, duration_ms: (i % 250) / 10 },
+    'request completed',
+  );
+}
+
+type CostVariant = 'pino-sync' | 'pino-async' | 'graybridge';
+
+async function childCost(variant: CostVariant, calls: number, brokers: string[], topic: string): Promise<void> {
+  const graybridge =
+    variant === 'graybridge'
+      ? createLogger({
+          kafka: { brokers, topic },
+          handleSignals: false,
+          buffer: { maxRecords: 2_000_000, maxBytes: 1024 * 1024 * 1024 },
+          pino: { base: { pid: 1, hostname: identity.hostname } },
+        })
+      : undefined;
+  const logger: pino.BaseLogger =
+    graybridge ??
+    pino(
+      { base: identity },
+      pino.destination(
+        variant === 'pino-sync'
+          ? { dest: '/dev/null', sync: true }
+          : { dest: '/dev/null', sync: false, minLength: 4096 },
+      ),
+    );
+  for (let i = 0; i < 20_000; i += 1) logOne(logger, i); // warm-up: JIT, worker start
+  await graybridge?.flush();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i += 1) logOne(logger, i);
+  const nanos = Number(process.hrtime.bigint() - start);
+  await graybridge?.close();
+  process.stdout.write(JSON.stringify({ nsPerCall: nanos / calls }) + '\n');
+}
+
+async function childDelivery(
+  records: number,
+  brokers: string[],
+  topic: string,
+  compression: 'gzip' | 'lz4',
+): Promise<void> {
+  const logger = createLogger({
+    kafka: { brokers, topic, compression },
+    handleSignals: false,
+    buffer: { maxRecords: 2_000_000, maxBytes: 2 * 1024 * 1024 * 1024 },
+    pino: { base: { pid: 1, hostname: identity.hostname } },
+  });
+  await logger.flush(); // worker up and connected before the clock starts
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < records; i += 1) logOne(logger, i);
+  let stats = await logger.flush();
+  while (stats.sentRecords < records) stats = await logger.flush();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await logger.close();
+  const dropped = Object.values(stats.droppedRecords).reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    JSON.stringify({ recordsPerSecond: records / seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, dropped }) +
+      '\n',
+  );
+}
+
+function runChild(args: string[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [self, 'child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`child ${args.join(' ')} exited ${code}: ${out}`));
+      else resolve(JSON.parse(line) as Record<string, number>);
+    });
+  });
+}
+
+async function createTopic(brokers: string[], topic: string): Promise<string> {
+  const admin = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  return topic;
+}
+
+/** The same records as pino writes them, keyed, for kcat -P. */
+function writeKcatInput(file: string, records: number): void {
+  const destination = pino.destination({ dest: file, sync: true });
+  // kcat -K splits key and value on the first tab: a pino line has no raw tabs.
+  const keyed = pino({ base: identity }, { write: (line: string) => destination.write(`${recordKey}\t${line}`) });
+  for (let i = 0; i < records; i += 1) logOne(keyed, i);
+  destination.flushSync();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '5' },
+      calls: { type: 'string', default: '200000' },
+      records: { type: 'string', default: '300000' },
+    },
+  });
+  const runs = Number(values.runs);
+  const calls = Number(values.calls);
+  const records = Number(values.records);
+  const rig = await startRig(['kafka', 'kcat'], { ownerPid: process.pid });
+  try {
+    const brokers = [...(rig.kafka?.brokers ?? [])];
+    const kcat = rig.kcat?.binary ?? 'kcat';
+    const costs: Record<CostVariant, number[]> = { 'pino-sync': [], 'pino-async': [], graybridge: [] };
+    const delivery: Record<string, { rate: number[]; rss: number[] }> = {};
+    const dir = mkdtempSync(join(tmpdir(), 'bench-sdk-'));
+    const input = join(dir, 'records.tsv');
+    writeKcatInput(input, records);
+    const meanBytes = statSync(input).size / records - recordKey.length - 2;
+
+    for (let run = 1; run <= runs; run += 1) {
+      console.error(`run ${run}/${runs}`);
+      for (const variant of Object.keys(costs) as CostVariant[]) {
+        const topic = await createTopic(brokers, `bench-cost-${variant}-${run}`);
+        costs[variant].push(
+          (await runChild(['cost', variant, String(calls), brokers.join(','), topic])).nsPerCall ?? NaN,
+        );
+      }
+      for (const compression of ['gzip', 'lz4'] as const) {
+        const sdk = await runChild([
+          'delivery',
+          String(records),
+          brokers.join(','),
+          await createTopic(brokers, `bench-sdk-${compression}-${run}`),
+          compression,
+        ]);
+        (delivery[`graybridge log-sdk, ${compression}`] ??= { rate: [], rss: [] }).rate.push(
+          sdk.recordsPerSecond ?? NaN,
+        );
+        delivery[`graybridge log-sdk, ${compression}`]?.rss.push(sdk.maxRssMiB ?? NaN);
+        const topic = await createTopic(brokers, `bench-kcat-${compression}-${run}`);
+        const kcatRun = timeKcat(kcat, brokers, topic, input, compression, records);
+        (delivery[`kcat -P, ${compression}`] ??= { rate: [], rss: [] }).rate.push(kcatRun.recordsPerSecond);
+        delivery[`kcat -P, ${compression}`]?.rss.push(kcatRun.maxRssMiB);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+
+    const baseline = summarize(costs['pino-sync']).median;
+    const costRows = (Object.keys(costs) as CostVariant[]).map((variant) => {
+      const s = summarize(costs[variant]);
+      const label = {
+        'pino-sync': 'plain pino → /dev/null (sync, pino default)',
+        'pino-async': 'plain pino → /dev/null (async, 4 KiB buffer)',
+        graybridge: 'graybridge log-sdk → Kafka (worker thread)',
+      }[variant];
+      return `| ${label} | ${format(s)} | ${(s.median / baseline).toFixed(2)}× |`;
+    });
+    const kcatGzip = summarize(delivery['kcat -P, gzip']?.rate ?? []).median;
+    const kcatLz4 = summarize(delivery['kcat -P, lz4']?.rate ?? []).median;
+    const deliveryRows = Object.entries(delivery).map(([label, d]) => {
+      const rate = summarize(d.rate);
+      const reference = label.endsWith('gzip') ? kcatGzip : kcatLz4;
+      const mib = (rate.median * meanBytes) / 2 ** 20;
+      return `| ${label} | ${format(rate)} | ${mib.toFixed(1)} | ${((rate.median / reference) * 100).toFixed(0)} % | ${format(summarize(d.rss))} |`;
+    });
+    const asyncRatio = summarize(costs.graybridge).median / summarize(costs['pino-async']).median;
+    const markdown = `## log-sdk
+
+${machineLine({ kafka: rig.kafka?.version ?? '?', kcat: rig.kcat?.version ?? '?' })}
+
+Command: \`npm run bench -- sdk --runs ${runs} --calls ${calls} --records ${records}\`. Each cell: median (min–max) over
+${runs} runs; every run is a fresh process per variant, variants interleaved. Records are ~${meanBytes.toFixed(0)} bytes of
+JSON (a request log with pod identity), keyed by pod.
+
+### Main-thread cost per \`logger.info(obj, msg)\` (ns per call, lower is better)
+
+| logger | ns/call | vs plain pino (sync) |
+| --- | --- | --- |
+${costRows.join('\n')}
+
+Target ≤ 1.3× plain pino: ${summarize(costs.graybridge).median / baseline <= 1.3 ? 'met' : 'missed'} against pino's default
+destination; against pino's fastest (async) destination the ratio is ${asyncRatio.toFixed(2)}×.
+
+### Records/s delivered into Kafka (acks = all), ${records.toLocaleString('en-US')} records
+
+| producer | records/s | MiB/s | vs kcat -P | peak RSS MiB |
+| --- | --- | --- | --- | --- |
+${deliveryRows.join('\n')}
+
+Target ≥ 50 % of kcat -P. The SDK's rate is from the first log call until Kafka acknowledged the
+last record; kcat's is its whole run reading the same records from a file.
+`;
+    writeSection(benchmarksFile, 'sdk', markdown);
+    console.log(markdown);
+  } finally {
+    await stopRig(rig);
+  }
+}
+
+/** kcat -P over the same records, timed, with its peak RSS from GNU time. */
+function timeKcat(
+  kcat: string,
+  brokers: string[],
+  topic: string,
+  file: string,
+  compression: string,
+  records: number,
+): { recordsPerSecond: number; maxRssMiB: number } {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      'maxrss=%M',
+      kcat,
+      '-P',
+      '-b',
+      brokers.join(','),
+      '-t',
+      topic,
+      '-K',
+      '\t',
+      '-z',
+      compression,
+      '-X',
+      'acks=all',
+      '-l',
+      file,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`kcat -P failed: ${result.stderr}`);
+  const maxRssKiB = Number(/maxrss=(\d+)/.exec(result.stderr)?.[1] ?? NaN);
+  return { recordsPerSecond: records / seconds, maxRssMiB: maxRssKiB / 1024 };
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === 'child') {
+  const [kind, ...args] = rest;
+  if (kind === 'cost')
+    await childCost(args[0] as CostVariant, Number(args[1]), (args[2] ?? '').split(','), args[3] ?? '');
+  else await childDelivery(Number(args[0]), (args[1] ?? '').split(','), args[2] ?? '', args[3] as 'gzip' | 'lz4');
+} else {
+  await main();
+}

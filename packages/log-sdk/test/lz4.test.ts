@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import * as lz4js from 'lz4js';
+import { lz4CompressBlock, lz4CompressBound, lz4Frame } from '../src/lz4.js';
+
+/**
+ * A strict LZ4 block decoder enforcing the spec's end-of-block rules, as Kafka's decoder
+ * (lz4-java) does: the last 5 bytes are literals, the last match starts ≥ 12 bytes before the end,
+ * offsets are in range and non-zero.
+ */
+function strictDecode(block: Uint8Array, originalLength: number): Buffer {
+  const out = Buffer.alloc(originalLength);
+  let ip = 0;
+  let op = 0;
+  const readLength = (base: number): number => {
+    let length = base;
+    if (base === 15) {
+      let byte: number;
+      do {
+        byte = block[ip++] as number;
+        length += byte;
+      } while (byte === 255);
+    }
+    return length;
+  };
+  for (;;) {
+    const token = block[ip++] as number;
+    const literals = readLength(token >>> 4);
+    out.set(block.subarray(ip, ip + literals), op);
+    ip += literals;
+    op += literals;
+    if (ip === block.length) break; // the last sequence: literals only
+    const offset = (block[ip] as number) | ((block[ip + 1] as number) << 8);
+    ip += 2;
+    assert.ok(offset > 0 && offset <= op, `offset ${offset} at output ${op}`);
+    assert.ok(op <= originalLength - 12, `a match starts at ${op}, within the last 12 bytes of ${originalLength}`);
+    const matchLength = readLength(token & 15) + 4;
+    assert.ok(op + matchLength <= originalLength - 5, `a match ends at ${op + matchLength}, within the last 5 bytes`);
+    for (let i = 0; i < matchLength; i += 1, op += 1) out[op] = out[op - offset] as number;
+  }
+  assert.equal(op, originalLength);
+  return out;
+}
+
+const logText = Buffer.from(
+  Array.from(
+    { length: 3000 },
+    (_, i) => `{"level":30,"order":${i},"user":"u-${i % 977}","path":"/api/orders/${i}","msg":"request completed"}\n`,
+  ).join(''),
+);
+
+describe('lz4CompressBlock', () => {
+  it('produces blocks that a strict decoder accepts, for every size around the spec limits', () => {
+    const table = new Int32Array(1 << 16);
+    const inputs = [
+      ...Array.from({ length: 40 }, (_, n) => logText.subarray(0, n)),
+      Buffer.alloc(100, 'a'),
+      Buffer.alloc(65_536, 'a'),
+      logText.subarray(0, 65_536),
+      randomBytes(10_000),
+      Buffer.concat([randomBytes(1000), Buffer.alloc(5000, 'x'), randomBytes(1000)]),
+    ];
+    for (const input of inputs) {
+      const destination = Buffer.alloc(lz4CompressBound(input.length));
+      const size = lz4CompressBlock(input, destination, table);
+      assert.deepEqual(
+        strictDecode(destination.subarray(0, size), input.length),
+        Buffer.from(input),
+        `length ${input.length}`,
+      );
+    }
+  });
+
+  it('compresses log text well and survives random data', () => {
+    const table = new Int32Array(1 << 16);
+    const block = logText.subarray(0, 65_536);
+    const destination = Buffer.alloc(lz4CompressBound(block.length));
+    assert.ok(lz4CompressBlock(block, destination, table) < block.length / 3);
+    const noise = randomBytes(65_536);
+    const out = Buffer.alloc(lz4CompressBound(noise.length));
+    assert.ok(lz4CompressBlock(noise, out, table) <= lz4CompressBound(noise.length));
+  });
+});
+
+describe('lz4Frame', () => {
+  it('round-trips through a standard LZ4 frame decoder at every block boundary', () => {
+    for (const input of [
+      Buffer.alloc(0),
+      Buffer.from('x'),
+      logText.subarray(0, 65_536),
+      logText.subarray(0, 65_537),
+      logText,
+      randomBytes(200_000), // incompressible: blocks stored raw
+    ]) {
+      assert.deepEqual(Buffer.from(lz4js.decompress(lz4Frame(input))), input, `size ${input.length}`);
+    }
+  });
+
+  it('writes the frame header Kafka requires: independent blocks, 64 KiB, valid checksum', () => {
+    const frame = lz4Frame(Buffer.from('abc'));
+    assert.deepEqual([...frame.subarray(0, 7)], [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82]);
+    assert.deepEqual([...frame.subarray(-4)], [0, 0, 0, 0], 'end mark');
+  });
+});
