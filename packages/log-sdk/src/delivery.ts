@@ -1,3 +1,5 @@
+// First: replaces a quadratic kafkajs internal before kafkajs loads.
+import './kafkajs-patch.js';
 import { writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, type IHeaders, type Producer, type SASLOptions } from 'kafkajs';
@@ -80,7 +82,8 @@ export class KafkaDelivery {
       this.drop('queue_full', count);
       if (queued) this.settle(count);
     });
-    this.headers = { 'graybridge-schema': recordSchemaVersion, 'content-type': 'application/json' };
+    // One header only: every header is encoded per record, and the schema implies JSON.
+    this.headers = { 'graybridge-schema': recordSchemaVersion };
     this.producer = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],

@@ -51,7 +51,7 @@ describe('log-sdk delivery to a real broker', () => {
     assert.equal(new Set(records.map((r) => r.partition)).size, 1);
     for (const record of records) {
       assert.equal(record.key, 'shop/checkout-7d9f-abcde');
-      assert.deepEqual(record.headers, { 'graybridge-schema': '1', 'content-type': 'application/json' });
+      assert.deepEqual(record.headers, { 'graybridge-schema': '1' });
       assert.deepEqual(record.value.k8s, {
         pod: 'checkout-7d9f-abcde',
         namespace: 'shop',
