@@ -1,0 +1,123 @@
+import type { NamespaceMetadata, OwnerRef, PodMetadata } from './metadata.js';
+
+/** How a record names its pod: any one of these is enough. */
+export interface PodQuery {
+  readonly namespace?: string;
+  readonly pod?: string;
+  readonly podUid?: string;
+  readonly podIp?: string;
+}
+
+/** A found pod: its metadata, its namespace's labels and its top controller. */
+export interface PodLookup {
+  readonly pod: PodMetadata;
+  readonly namespaceLabels: Readonly<Record<string, string>> | undefined;
+  /** The top controller (Deployment, CronJob, StatefulSet, DaemonSet…) when resolved, else the direct one. */
+  readonly owner: OwnerRef | undefined;
+  /** The pod was deleted; this is its metadata kept for the retention period. */
+  readonly deleted: boolean;
+}
+
+interface Entry {
+  pod: PodMetadata;
+  deletedAt: number | undefined;
+}
+
+/**
+ * Pods indexed by uid, namespace/name and IP, namespaces by name. Deleted pods stay resolvable
+ * for `retentionMillis` (late logs of short-lived pods). Lookups are synchronous and O(1).
+ */
+export class PodCache {
+  private readonly byUid = new Map<string, Entry>();
+  private readonly byName = new Map<string, Entry>();
+  private readonly byIp = new Map<string, Entry>();
+  private readonly namespaces = new Map<string, NamespaceMetadata>();
+  private readonly owners = new Map<string, OwnerRef>();
+
+  constructor(
+    private readonly retentionMillis: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.byUid.size;
+  }
+
+  upsert(pod: PodMetadata): void {
+    const previous = this.byUid.get(pod.uid);
+    if (previous !== undefined) this.unindexIp(previous);
+    const entry: Entry = { pod, deletedAt: undefined };
+    this.byUid.set(pod.uid, entry);
+    this.byName.set(`${pod.namespace}/${pod.name}`, entry);
+    // hostNetwork pods share their node's IP: an IP names them no better than the node.
+    if (pod.podIp !== undefined && !pod.hostNetwork) this.byIp.set(pod.podIp, entry);
+  }
+
+  /** Marks a pod deleted; it is forgotten `retentionMillis` later (see `expire`). */
+  markDeleted(uid: string): void {
+    const entry = this.byUid.get(uid);
+    if (entry !== undefined && entry.deletedAt === undefined) entry.deletedAt = this.now();
+  }
+
+  /** After a re-list: pods absent from it were deleted while the watch was down. */
+  markMissingDeleted(presentUids: ReadonlySet<string>): void {
+    for (const [uid, entry] of this.byUid) if (!presentUids.has(uid)) this.markDeleted(uid);
+  }
+
+  /** Drops deleted pods older than the retention period. Call periodically. */
+  expire(): number {
+    const cutoff = this.now() - this.retentionMillis;
+    let expired = 0;
+    for (const [uid, entry] of this.byUid) {
+      if (entry.deletedAt === undefined || entry.deletedAt > cutoff) continue;
+      this.byUid.delete(uid);
+      const nameKey = `${entry.pod.namespace}/${entry.pod.name}`;
+      if (this.byName.get(nameKey) === entry) this.byName.delete(nameKey);
+      this.unindexIp(entry);
+      expired += 1;
+    }
+    return expired;
+  }
+
+  upsertNamespace(namespace: NamespaceMetadata): void {
+    this.namespaces.set(namespace.name, namespace);
+  }
+
+  deleteNamespace(name: string): void {
+    this.namespaces.delete(name);
+  }
+
+  /** Records the top controller of a direct controller (e.g. ReplicaSet shop/web-7d9f → Deployment web). */
+  setOwner(namespace: string, controller: OwnerRef, top: OwnerRef): void {
+    this.owners.set(ownerKey(namespace, controller), top);
+  }
+
+  hasOwner(namespace: string, controller: OwnerRef): boolean {
+    return this.owners.has(ownerKey(namespace, controller));
+  }
+
+  lookup(query: PodQuery): PodLookup | undefined {
+    const entry =
+      (query.podUid !== undefined ? this.byUid.get(query.podUid) : undefined) ??
+      (query.namespace !== undefined && query.pod !== undefined ? this.byName.get(`${query.namespace}/${query.pod}`) : undefined) ??
+      (query.podIp !== undefined ? this.byIp.get(query.podIp) : undefined);
+    if (entry === undefined) return undefined;
+    const pod = entry.pod;
+    const controller = pod.controller;
+    return {
+      pod,
+      namespaceLabels: this.namespaces.get(pod.namespace)?.labels,
+      owner: controller === undefined ? undefined : (this.owners.get(ownerKey(pod.namespace, controller)) ?? controller),
+      deleted: entry.deletedAt !== undefined,
+    };
+  }
+
+  private unindexIp(entry: Entry): void {
+    const ip = entry.pod.podIp;
+    if (ip !== undefined && this.byIp.get(ip) === entry) this.byIp.delete(ip);
+  }
+}
+
+function ownerKey(namespace: string, owner: OwnerRef): string {
+  return `${namespace}/${owner.kind}/${owner.name}`;
+}
