@@ -18,8 +18,21 @@ export interface KubeEndpoint {
   readonly version: string;
 }
 
+/** How the apiserver was started, so a test can restart it exactly (an outage test). */
+export interface ApiserverLaunch {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  readonly server: string;
+  readonly adminToken: string;
+  readonly caFile: string;
+  readonly ownerPid?: number;
+}
+
 export interface KubeStartOptions {
   readonly dir: string;
+  /** More kube-apiserver flags, e.g. `--watch-cache-sizes=pods#0` to serve pod watches from etcd. */
+  readonly extraApiserverArgs?: readonly string[];
   readonly ownerPid?: number;
   readonly readyTimeoutMillis?: number;
 }
@@ -31,7 +44,7 @@ export interface KubeStartOptions {
  */
 export async function startKube(
   options: KubeStartOptions,
-): Promise<{ endpoint: KubeEndpoint; processes: ServiceProcess[] }> {
+): Promise<{ endpoint: KubeEndpoint; processes: ServiceProcess[]; apiserver: ApiserverLaunch }> {
   const [apiserverBinary = '', etcdBinary = ''] = runInstallScript(installScript('kube')).split('\n').slice(-2);
   const dir = options.dir;
   const owner = options.ownerPid === undefined ? {} : { ownerPid: options.ownerPid };
@@ -69,27 +82,37 @@ export async function startKube(
 
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
+  const apiserverArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    `--secure-port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--cert-dir=${pki}`,
+    `--tls-cert-file=${serving.cert}`,
+    `--tls-private-key-file=${serving.key}`,
+    `--token-auth-file=${tokenFile}`,
+    '--authorization-mode=RBAC',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+    '--disable-admission-plugins=ServiceAccount',
+    `--service-account-issuer=${server}/`,
+    `--service-account-key-file=${serviceAccount.publicKey}`,
+    `--service-account-signing-key-file=${serviceAccount.privateKey}`,
+    '--v=0',
+  ];
+  const launch: ApiserverLaunch = {
+    command: apiserverBinary,
+    args: apiserverArgs,
+    logFile: join(dir, 'kube-apiserver.log'),
+    server,
+    adminToken,
+    caFile: serving.caCert,
+    ...owner,
+  };
   const apiserver = startService({
     name: 'kube-apiserver',
-    command: apiserverBinary,
-    args: [
-      `--etcd-servers=${etcdUrl}`,
-      `--secure-port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--cert-dir=${pki}`,
-      `--tls-cert-file=${serving.cert}`,
-      `--tls-private-key-file=${serving.key}`,
-      `--token-auth-file=${tokenFile}`,
-      '--authorization-mode=RBAC',
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      '--disable-admission-plugins=ServiceAccount',
-      `--service-account-issuer=${server}/`,
-      `--service-account-key-file=${serviceAccount.publicKey}`,
-      `--service-account-signing-key-file=${serviceAccount.privateKey}`,
-      '--v=0',
-    ],
-    logFile: join(dir, 'kube-apiserver.log'),
+    command: launch.command,
+    args: launch.args,
+    logFile: launch.logFile,
     ...owner,
   });
   const caPem = readFileSync(serving.caCert);
@@ -111,7 +134,22 @@ export async function startKube(
       version: /\/v([^/]+)\/kube-apiserver$/.exec(apiserverBinary)?.[1] ?? 'unknown',
     },
     processes: [etcd, apiserver],
+    apiserver: launch,
   };
+}
+
+/** Starts the apiserver again exactly as `launch` describes (same port, certificates, etcd). */
+export async function startApiserver(launch: ApiserverLaunch, readyTimeoutMillis = 90_000): Promise<ServiceProcess> {
+  const service = startService({
+    name: 'kube-apiserver',
+    command: launch.command,
+    args: launch.args,
+    logFile: launch.logFile,
+    ...(launch.ownerPid === undefined ? {} : { ownerPid: launch.ownerPid }),
+  });
+  const ca = readFileSync(launch.caFile);
+  await waitUntilReady(service, () => apiserverReady(launch.server, launch.adminToken, ca), readyTimeoutMillis);
+  return service;
 }
 
 async function etcdHealthy(url: string): Promise<boolean> {

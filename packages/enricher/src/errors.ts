@@ -25,7 +25,11 @@ export class EnricherError extends Error {
   /** HTTP status, for `GB_ENRICHER_API_STATUS` and `GB_ENRICHER_RESOURCE_EXPIRED`. */
   readonly status: number | undefined;
 
-  constructor(code: EnricherErrorCode, message: string, options: { retriable?: boolean; cause?: unknown; status?: number } = {}) {
+  constructor(
+    code: EnricherErrorCode,
+    message: string,
+    options: { retriable?: boolean; cause?: unknown; status?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retriable = options.retriable ?? false;

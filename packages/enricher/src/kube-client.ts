@@ -1,4 +1,4 @@
-import { HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { EnricherError, EnricherErrorCodes } from './errors.js';
 
@@ -20,23 +20,32 @@ export class KubeClient {
     return this.config.getCurrentCluster()?.server ?? '(no cluster)';
   }
 
-  async getJson<T>(path: string, query: Record<string, string | number | undefined>, timeoutMillis: number): Promise<T> {
+  async getJson<T>(
+    path: string,
+    query: Record<string, string | number | undefined>,
+    timeoutMillis: number,
+  ): Promise<T> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
     const context = new RequestContext(url.toString(), HttpMethod.GET);
     await this.config.applySecurityAuthentication(context);
     let response;
     try {
+      const dispatcher = context.getDispatcher();
       response = await fetch(url, {
         headers: context.getHeaders(),
-        dispatcher: context.getDispatcher(),
+        ...(dispatcher === undefined ? {} : { dispatcher }),
         signal: AbortSignal.timeout(timeoutMillis),
       });
     } catch (error) {
-      throw new EnricherError(EnricherErrorCodes.apiUnreachable, `GET ${url.pathname} on ${this.server} failed: ${(error as Error).message}`, {
-        retriable: true,
-        cause: error,
-      });
+      throw new EnricherError(
+        EnricherErrorCodes.apiUnreachable,
+        `GET ${url.pathname} on ${this.server} failed: ${(error as Error).message}`,
+        {
+          retriable: true,
+          cause: error,
+        },
+      );
     }
     if (!response.ok) {
       const body = await response.text().catch(() => '');
@@ -58,13 +67,17 @@ export class KubeClient {
 
 /** An HTTP status as an EnricherError: 410 → resourceExpired, 429/5xx retriable. */
 export function statusError(status: number, what: string, server: string, body = ''): EnricherError {
-  let reason = '';
+  let reason: string;
   try {
     reason = (JSON.parse(body) as { message?: string }).message ?? '';
   } catch {
     reason = body.slice(0, 200);
   }
   const message = `${what} on ${server} answered ${status}${reason === '' ? '' : `: ${reason}`}`;
-  if (status === 410) return new EnricherError(EnricherErrorCodes.resourceExpired, message, { status, retriable: true });
-  return new EnricherError(EnricherErrorCodes.apiStatus, message, { status, retriable: status === 429 || status >= 500 });
+  if (status === 410)
+    return new EnricherError(EnricherErrorCodes.resourceExpired, message, { status, retriable: true });
+  return new EnricherError(EnricherErrorCodes.apiStatus, message, {
+    status,
+    retriable: status === 429 || status >= 500,
+  });
 }

@@ -52,7 +52,10 @@ function matches(patterns: readonly string[], key: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
 }
 
-export function filterKeys(source: Readonly<Record<string, string>> | undefined, filter: KeyFilter): Record<string, string> {
+export function filterKeys(
+  source: Readonly<Record<string, string>> | undefined,
+  filter: KeyFilter,
+): Record<string, string> {
   const kept: Record<string, string> = {};
   if (source === undefined) return kept;
   for (const [key, value] of Object.entries(source)) {
@@ -100,7 +103,7 @@ export function compactPod(raw: RawPod, labels: KeyFilter, annotations: KeyFilte
   if (meta?.name === undefined || meta.namespace === undefined || meta.uid === undefined) return undefined;
   const controller = meta.ownerReferences?.find((ref) => ref.controller === true) ?? meta.ownerReferences?.[0];
   const containers = [...(raw.spec?.containers ?? []), ...(raw.spec?.initContainers ?? [])]
-    .filter((c): c is { name: string; image: string } => c.name !== undefined)
+    .filter((c): c is { name: string; image?: string } => c.name !== undefined)
     .map((c) => ({ name: c.name, image: c.image ?? '' }));
   return {
     name: meta.name,

@@ -61,7 +61,7 @@ export class PodCache {
 
   /** After a re-list: pods absent from it were deleted while the watch was down. */
   markMissingDeleted(presentUids: ReadonlySet<string>): void {
-    for (const [uid, entry] of this.byUid) if (!presentUids.has(uid)) this.markDeleted(uid);
+    for (const uid of this.byUid.keys()) if (!presentUids.has(uid)) this.markDeleted(uid);
   }
 
   /** Drops deleted pods older than the retention period. Call periodically. */
@@ -99,7 +99,9 @@ export class PodCache {
   lookup(query: PodQuery): PodLookup | undefined {
     const entry =
       (query.podUid !== undefined ? this.byUid.get(query.podUid) : undefined) ??
-      (query.namespace !== undefined && query.pod !== undefined ? this.byName.get(`${query.namespace}/${query.pod}`) : undefined) ??
+      (query.namespace !== undefined && query.pod !== undefined
+        ? this.byName.get(`${query.namespace}/${query.pod}`)
+        : undefined) ??
       (query.podIp !== undefined ? this.byIp.get(query.podIp) : undefined);
     if (entry === undefined) return undefined;
     const pod = entry.pod;
@@ -107,7 +109,8 @@ export class PodCache {
     return {
       pod,
       namespaceLabels: this.namespaces.get(pod.namespace)?.labels,
-      owner: controller === undefined ? undefined : (this.owners.get(ownerKey(pod.namespace, controller)) ?? controller),
+      owner:
+        controller === undefined ? undefined : (this.owners.get(ownerKey(pod.namespace, controller)) ?? controller),
       deleted: entry.deletedAt !== undefined,
     };
   }

@@ -69,6 +69,8 @@ export class ResourceWatch<T> {
   private needList = true;
   private stopped = false;
   private current: AbortController | undefined;
+  /** A stall restart was asked for while the watch request was still connecting. */
+  private abortOnConnect = false;
   private stallTimer: NodeJS.Timeout | undefined;
   private readonly stopSignal = new AbortController();
   private resolveSynced!: () => void;
@@ -100,10 +102,9 @@ export class ResourceWatch<T> {
     };
   }
 
-  /** Restarts the watch from `resourceVersion` (tests use an old one to make the server answer 410). */
-  rewatchFrom(resourceVersion: string): void {
-    this.resourceVersion = resourceVersion;
-    this.current?.abort();
+  private abortCurrent(): void {
+    if (this.current === undefined) this.abortOnConnect = true;
+    else this.current.abort();
   }
 
   async stop(): Promise<void> {
@@ -124,7 +125,7 @@ export class ResourceWatch<T> {
         await this.watchOnce();
         failures = 0;
       } catch (error) {
-        if (this.stopped) break;
+        if (this.stopSignal.signal.aborted) break;
         this.lastError = error instanceof Error ? error.message : String(error);
         if (error instanceof EnricherError && error.code === EnricherErrorCodes.resourceExpired) {
           this.needList = true; // too old: re-list at once, no backoff
@@ -132,9 +133,14 @@ export class ResourceWatch<T> {
         }
         this.restarts += 1;
         this.state = 'backoff';
-        const ceiling = Math.min(this.options.backoffMaxMillis, this.options.backoffInitialMillis * 2 ** Math.min(failures, 16));
+        const ceiling = Math.min(
+          this.options.backoffMaxMillis,
+          this.options.backoffInitialMillis * 2 ** Math.min(failures, 16),
+        );
         failures += 1;
-        await sleep(ceiling / 2 + Math.random() * (ceiling / 2), undefined, { signal: this.stopSignal.signal }).catch(() => undefined);
+        await sleep(ceiling / 2 + Math.random() * (ceiling / 2), undefined, { signal: this.stopSignal.signal }).catch(
+          () => undefined,
+        );
       }
     }
     this.state = 'stopped';
@@ -176,7 +182,12 @@ export class ResourceWatch<T> {
         const meta = object as ObjectMeta;
         if (type === 'ERROR') {
           // The server ends a watch whose resourceVersion is too old with an ERROR event (410).
-          gone = statusError(meta.code ?? 500, `watch ${this.options.resource}`, this.client.server, JSON.stringify(meta));
+          gone = statusError(
+            meta.code ?? 500,
+            `watch ${this.options.resource}`,
+            this.client.server,
+            JSON.stringify(meta),
+          );
           this.current?.abort();
           return;
         }
@@ -211,7 +222,10 @@ export class ResourceWatch<T> {
           (controller) => {
             this.current = controller;
             this.lastActivityAt = Date.now();
-            if (this.stopped) controller.abort();
+            if (this.stopped || this.abortOnConnect) {
+              this.abortOnConnect = false;
+              controller.abort();
+            }
           },
           (error: unknown) => reject(toEnricherError(error, this.options.resource, this.client.server)),
         );
@@ -224,7 +238,7 @@ export class ResourceWatch<T> {
     this.lastError = `watch ${this.options.resource} silent for ${this.options.stallMillis} ms: restarted`;
     this.needList = true;
     this.lastActivityAt = Date.now();
-    this.current?.abort();
+    this.abortCurrent();
   }
 }
 
@@ -237,8 +251,12 @@ function toEnricherError(error: unknown, resource: string, server: string): Enri
   if (error instanceof EnricherError) return error;
   const status = (error as { statusCode?: number }).statusCode;
   if (status !== undefined) return statusError(status, `watch ${resource}`, server);
-  return new EnricherError(EnricherErrorCodes.apiUnreachable, `watch ${resource} on ${server} failed: ${(error as Error).message}`, {
-    retriable: true,
-    cause: error,
-  });
+  return new EnricherError(
+    EnricherErrorCodes.apiUnreachable,
+    `watch ${resource} on ${server} failed: ${(error as Error).message}`,
+    {
+      retriable: true,
+      cause: error,
+    },
+  );
 }

@@ -1,0 +1,145 @@
+import { KubeClient } from './kube-client.js';
+import { compactNamespace, compactPod, type RawNamespace, type RawPod } from './metadata.js';
+import { resolveEnricherOptions, type EnricherOptions, type ResolvedOptions } from './options.js';
+import { OwnerResolver, type OwnerStats } from './owner.js';
+import { PodCache, type PodLookup, type PodQuery } from './pod-cache.js';
+import { PodFetcher, type FetchStats } from './pod-fetcher.js';
+import { ResourceWatch, type WatchStats } from './resource-watch.js';
+
+export interface EnricherStats {
+  readonly watches: readonly WatchStats[];
+  readonly cachedPods: number;
+  readonly hits: number;
+  /** Hits on pods deleted within the retention period. */
+  readonly staleHits: number;
+  readonly misses: number;
+  readonly fetches: FetchStats;
+  readonly owners: OwnerStats;
+}
+
+export interface Enricher {
+  /** Resolves after the first full list of pods (and namespaces). */
+  ready(): Promise<void>;
+  /**
+   * Synchronous, O(1). On a miss for a `namespace`+`pod` query, a rate-limited GET is started in
+   * the background so that the pod's next records hit; this call never waits for it.
+   */
+  lookup(query: PodQuery): PodLookup | undefined;
+  /** Like `lookup`, but on a miss waits for the GET fallback (bounded by its timeout). */
+  resolve(query: PodQuery): Promise<PodLookup | undefined>;
+  stats(): EnricherStats;
+  /** Stops the watches and timers. */
+  stop(): Promise<void>;
+}
+
+export function createEnricher(options: EnricherOptions = {}): Enricher {
+  const config: ResolvedOptions = resolveEnricherOptions(options);
+  const client = new KubeClient(config.kubeconfig);
+  const cache = new PodCache(config.deletedPodRetentionMillis);
+  const counts = { hits: 0, staleHits: 0, misses: 0 };
+  const owners = new OwnerResolver(client, (namespace, controller, top) => cache.setOwner(namespace, controller, top), {
+    concurrency: 4,
+    timeoutMillis: config.missFetch.timeoutMillis,
+    retryMillis: 60_000,
+  });
+  const fetcher = new PodFetcher(client, config.missFetch);
+
+  const addPod = (raw: RawPod): void => {
+    const pod = compactPod(raw, config.labels, config.annotations);
+    if (pod === undefined) return;
+    cache.upsert(pod);
+    const controller = pod.controller;
+    if (
+      config.resolveOwners &&
+      controller !== undefined &&
+      OwnerResolver.needsLookup(controller) &&
+      !cache.hasOwner(pod.namespace, controller)
+    ) {
+      owners.request(pod.namespace, controller);
+    }
+  };
+
+  const watchOptions = {
+    pageSize: config.watch.pageSize,
+    requestTimeoutMillis: config.watch.requestTimeoutMillis,
+    stallMillis: config.watch.stallMillis,
+    backoffInitialMillis: config.watch.backoffInitialMillis,
+    backoffMaxMillis: config.watch.backoffMaxMillis,
+  };
+  const podWatch = new ResourceWatch<RawPod>(client, {
+    resource: 'pods',
+    path: '/api/v1/pods',
+    ...(config.scope === 'node' ? { fieldSelector: `spec.nodeName=${config.nodeName ?? ''}` } : {}),
+    handlers: {
+      upsert: addPod,
+      remove: (raw) => {
+        const uid = raw.metadata?.uid;
+        if (uid !== undefined) cache.markDeleted(uid);
+      },
+      listed: (uids) => cache.markMissingDeleted(uids),
+    },
+    ...watchOptions,
+  });
+  const namespaceWatch = config.namespaceLabels
+    ? new ResourceWatch<RawNamespace>(client, {
+        resource: 'namespaces',
+        path: '/api/v1/namespaces',
+        handlers: {
+          upsert: (raw) => {
+            const namespace = compactNamespace(raw, config.labels);
+            if (namespace !== undefined) cache.upsertNamespace(namespace);
+          },
+          remove: (raw) => {
+            if (raw.metadata?.name !== undefined) cache.deleteNamespace(raw.metadata.name);
+          },
+          listed: () => undefined, // a namespace gone while unwatched only leaves stale labels until re-created
+        },
+        ...watchOptions,
+      })
+    : undefined;
+  const watches = namespaceWatch === undefined ? [podWatch] : [podWatch, namespaceWatch];
+  for (const watch of watches) watch.start();
+  const expiry = setInterval(
+    () => cache.expire(),
+    Math.max(1000, Math.min(config.deletedPodRetentionMillis / 4, 15_000)),
+  );
+  expiry.unref();
+  const synced = Promise.all(watches.map((w) => w.synced)).then(() => undefined);
+
+  const count = (found: PodLookup | undefined): PodLookup | undefined => {
+    if (found === undefined) counts.misses += 1;
+    else if (found.deleted) counts.staleHits += 1;
+    else counts.hits += 1;
+    return found;
+  };
+
+  const fetchMissing = async (query: PodQuery): Promise<PodLookup | undefined> => {
+    if (!config.missFetch.enabled || query.namespace === undefined || query.pod === undefined) return undefined;
+    const raw = await fetcher.fetch(query.namespace, query.pod);
+    if (raw !== undefined) addPod(raw);
+    return cache.lookup(query);
+  };
+
+  return {
+    ready: () => synced,
+    lookup(query) {
+      const found = cache.lookup(query);
+      if (found === undefined) void fetchMissing(query);
+      return count(found);
+    },
+    async resolve(query) {
+      return count(cache.lookup(query) ?? (await fetchMissing(query)));
+    },
+    stats: () => ({
+      watches: watches.map((w) => w.stats()),
+      cachedPods: cache.size,
+      ...counts,
+      fetches: fetcher.stats(),
+      owners: owners.stats(),
+    }),
+    async stop() {
+      clearInterval(expiry);
+      await Promise.all(watches.map((w) => w.stop()));
+    },
+  };
+}
