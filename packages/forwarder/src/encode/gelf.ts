@@ -1,0 +1,220 @@
+import { Syslog } from './level.js';
+
+/** What the encoder needs of a record: the message, its basics and the fields to attach. */
+export interface GelfInput {
+  readonly message: string;
+  readonly host: string | undefined;
+  readonly timestampMillis: number;
+  /** Syslog severity; informational when unknown. */
+  readonly level: number | undefined;
+  /** Graybridge's own fields (`event_id`, `kafka_*`, `k8s_*`…): already named, they win collisions. */
+  readonly own: Readonly<Record<string, string | number>>;
+  /** The record's other fields, nested as they came: flattened and sanitised here. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export interface GelfLimits {
+  /** The encoded message must fit this (TCP frame, HTTP body, or UDP chunks × chunk size). */
+  readonly maxMessageBytes: number;
+  /** Longest additional field value, in characters, before truncation. */
+  readonly maxFieldChars: number;
+  /** Longest short_message, in characters (the rest goes to full_message). */
+  readonly maxShortMessageChars: number;
+  /** Most additional fields from the record; the rest go, as JSON, into `_fields_overflow`. */
+  readonly maxFields: number;
+  /** Deepest nesting that is flattened; deeper objects become JSON strings. */
+  readonly maxDepth: number;
+}
+
+export const defaultGelfLimits: GelfLimits = {
+  maxMessageBytes: 1024 * 1024,
+  maxFieldChars: 32_000,
+  maxShortMessageChars: 250,
+  maxFields: 500,
+  maxDepth: 8,
+};
+
+export type GelfResult =
+  | { readonly ok: true; readonly json: string; readonly bytes: number; readonly truncated: readonly string[] }
+  | { readonly ok: false; readonly reason: 'too_large'; readonly bytes: number };
+
+/** Standard GELF names and the ones Graylog sets itself: a record field of that name is renamed. */
+const takenNames = new Set([
+  'version',
+  'host',
+  'short_message',
+  'full_message',
+  'timestamp',
+  'level',
+  'facility',
+  'line',
+  'file',
+  'message',
+  'source',
+  'streams',
+]);
+
+const truncationMarker = (dropped: number): string => ` …[truncated ${dropped} chars by graybridge]`;
+
+/** A key Graylog keeps as it is: `[A-Za-z0-9_]`, no leading underscore (Graylog strips one). */
+export function sanitizeKey(key: string): string {
+  const cleaned = key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '');
+  return cleaned === '' ? 'field' : cleaned.slice(0, 200);
+}
+
+type Scalar = string | number;
+
+/**
+ * Joins nested keys in a path. NUL, not ".", so that `{a:{b}}` and a literal key "a.b" stay
+ * distinguishable (and sort apart) until sanitising turns both into `a_b`.
+ */
+const pathSeparator = '\u0000';
+
+/**
+ * Flattens nested objects into `parent_child` paths. Arrays become JSON strings, booleans and
+ * null become the strings "true"/"false"/"null" (Graylog would drop them silently), empty strings
+ * are left out (Graylog drops them too, and they carry nothing).
+ */
+function flatten(fields: Readonly<Record<string, unknown>>, maxDepth: number): [string, Scalar][] {
+  const out: [string, Scalar][] = [];
+  const walk = (value: unknown, path: string, depth: number): void => {
+    if (typeof value === 'string') {
+      if (value.trim() !== '') out.push([path, value]);
+    } else if (typeof value === 'number') {
+      out.push([path, Number.isFinite(value) ? value : String(value)]);
+    } else if (typeof value === 'boolean' || value === null) {
+      out.push([path, String(value)]);
+    } else if (Array.isArray(value)) {
+      out.push([path, JSON.stringify(value)]);
+    } else if (typeof value === 'object') {
+      const entries = Object.entries(value);
+      if (depth >= maxDepth) out.push([path, JSON.stringify(value)]);
+      else if (entries.length === 0) out.push([path, '{}']);
+      else for (const [key, child] of entries) walk(child, `${path}${pathSeparator}${key}`, depth + 1);
+    } else if (typeof value === 'bigint') {
+      out.push([path, value.toString()]);
+    }
+    // undefined, functions and symbols cannot come from JSON: nothing to send.
+  };
+  for (const [key, value] of Object.entries(fields)) walk(value, key, 1);
+  return out;
+}
+
+/**
+ * Names every flattened field: sanitised, renamed when it would take a GELF or graybridge name,
+ * and, when several originals sanitise to the same name, the lexicographically first original
+ * keeps it and the others get `_2`, `_3`… — the same input always gives the same names.
+ */
+function nameFields(flat: readonly [string, Scalar][], reserved: ReadonlySet<string>): [string, Scalar][] {
+  const groups = new Map<string, [string, Scalar][]>();
+  for (const [path, value] of flat) {
+    let name = sanitizeKey(path);
+    if (takenNames.has(name) || reserved.has(name)) name = `${name}_field`;
+    const group = groups.get(name);
+    if (group === undefined) groups.set(name, [[path, value]]);
+    else group.push([path, value]);
+  }
+  const used = new Set(reserved);
+  const named: [string, Scalar][] = [];
+  for (const [name, group] of groups) {
+    group.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    group.forEach(([, value], index) => {
+      let candidate = index === 0 ? name : `${name}_${index + 1}`;
+      for (let n = index + 2; used.has(candidate); n += 1) candidate = `${name}_${n}`;
+      used.add(candidate);
+      named.push([candidate, value]);
+    });
+  }
+  return named;
+}
+
+function capString(value: string, maxChars: number): { value: string; truncated: boolean } {
+  if (value.length <= maxChars) return { value, truncated: false };
+  return { value: value.slice(0, maxChars) + truncationMarker(value.length - maxChars), truncated: true };
+}
+
+/** First line, trimmed; never empty (Graylog rejects a blank short_message). */
+function shortMessageOf(message: string, maxChars: number): string {
+  const trimmed = message.trim();
+  if (trimmed === '') return '(empty message)';
+  const firstLine = trimmed.split('\n', 1)[0]?.trimEnd() ?? '';
+  const line = firstLine === '' ? trimmed : firstLine;
+  return line.length <= maxChars ? line : line.slice(0, maxChars) + '…';
+}
+
+/**
+ * Encodes one record as a GELF 1.1 JSON document Graylog indexes exactly as docs/gelf-fields.md
+ * promises. Oversized values are truncated with a visible marker and listed in `truncated`; if the
+ * whole document still exceeds `maxMessageBytes`, the largest values are shortened until it fits,
+ * and only a document that cannot fit at all is refused (`too_large`, for the dead-letter queue).
+ */
+export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLimits): GelfResult {
+  const truncated: string[] = [];
+  const shortMessage = shortMessageOf(input.message, limits.maxShortMessageChars);
+  const needsFull = input.message.trim() !== shortMessage;
+  const document: Record<string, Scalar> = {
+    version: '1.1',
+    host: input.host !== undefined && input.host.trim() !== '' ? input.host : 'unknown',
+    short_message: shortMessage,
+    timestamp: Math.round(input.timestampMillis) / 1000,
+    level: input.level ?? Syslog.informational,
+  };
+  if (needsFull) {
+    const full = capString(input.message, limits.maxMessageBytes);
+    if (full.truncated) truncated.push('full_message');
+    document.full_message = full.value;
+  }
+  const own = new Set<string>();
+  for (const [key, value] of Object.entries(input.own)) {
+    own.add(key);
+    document[`_${key}`] = value;
+  }
+  let named = nameFields(flatten(input.fields, limits.maxDepth), own);
+  if (named.length > limits.maxFields) {
+    const overflow = Object.fromEntries(named.slice(limits.maxFields));
+    named = named.slice(0, limits.maxFields);
+    named.push(['fields_overflow', JSON.stringify(overflow)]);
+  }
+  for (const [name, value] of named) {
+    if (typeof value === 'string') {
+      const capped = capString(value, limits.maxFieldChars);
+      if (capped.truncated) truncated.push(name);
+      document[`_${name}`] = capped.value;
+    } else {
+      document[`_${name}`] = value;
+    }
+  }
+  return fit(document, truncated, limits);
+}
+
+/** Shrinks the longest string values until the document fits, or refuses it. */
+function fit(document: Record<string, Scalar>, truncated: string[], limits: GelfLimits): GelfResult {
+  const finish = (): GelfResult => {
+    if (truncated.length > 0) document._gb_truncated = [...new Set(truncated)].join(',');
+    const json = JSON.stringify(document);
+    return { ok: true, json, bytes: Buffer.byteLength(json), truncated: [...new Set(truncated)] };
+  };
+  let bytes = Buffer.byteLength(JSON.stringify(document));
+  // Room for the _gb_truncated list itself.
+  const budget = limits.maxMessageBytes - 2048;
+  for (let round = 0; bytes > budget && round < 64; round += 1) {
+    let longest: string | undefined;
+    let longestLength = 256; // values this short are not worth cutting
+    for (const [key, value] of Object.entries(document)) {
+      if (key !== 'short_message' && typeof value === 'string' && value.length > longestLength) {
+        longest = key;
+        longestLength = value.length;
+      }
+    }
+    if (longest === undefined) break;
+    const value = document[longest] as string;
+    const excess = bytes - budget;
+    // Characters may be up to 3 bytes in JSON: cut at least the excess, at most half per round.
+    const keep = Math.max(128, Math.min(value.length - excess, Math.floor(value.length / 2)));
+    document[longest] = value.slice(0, keep) + truncationMarker(value.length - keep);
+    truncated.push(longest.startsWith('_') ? longest.slice(1) : longest);
+    bytes = Buffer.byteLength(JSON.stringify(document));
+  }
+  if (bytes > budget) return { ok: false, reason: 'too_large', bytes };
+  return finish();
+}
