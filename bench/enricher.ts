@@ -68,7 +68,7 @@ async function loadPods(kubeconfig: string, pods: number): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < pods; i = next++) {
-      await core.createNamespacedPod({ namespace: `bench-${i % namespaces}`, body: podBody(i) as never });
+      await core.createNamespacedPod({ namespace: `bench-${i % namespaces}`, body: podBody(i) });
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));

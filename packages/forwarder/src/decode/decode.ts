@@ -78,7 +78,7 @@ function identityOf(record: JsonObject): { identity: RecordIdentity; consumed: s
 }
 
 function clean(identity: Record<string, string | undefined>): RecordIdentity {
-  return Object.fromEntries(Object.entries(identity).filter(([, v]) => v !== undefined)) as RecordIdentity;
+  return Object.fromEntries(Object.entries(identity).filter(([, v]) => v !== undefined));
 }
 
 /** `<namespace>/<pod>`, the SDK's default key, when the value itself names no pod. */
@@ -188,7 +188,6 @@ export function decodeRecord(source: KafkaRecord, options: DecodeOptions = defau
 }
 
 function fromObject(source: KafkaRecord, record: JsonObject, utf8Error: string | undefined): DecodedRecord {
-  const fields: JsonObject = { ...record };
   const consumed: string[] = [];
   let message: string | undefined;
   for (const key of messageKeys) {
@@ -212,7 +211,8 @@ function fromObject(source: KafkaRecord, record: JsonObject, utf8Error: string |
   if (str(record.hostname) !== undefined) consumed.push('hostname');
   const { identity, consumed: identityKeys } = identityOf(record);
   consumed.push(...identityKeys);
-  for (const key of consumed) delete fields[key];
+  // fromEntries defines own properties: a "__proto__" key stays plain data.
+  const fields: JsonObject = Object.fromEntries(Object.entries(record).filter(([key]) => !consumed.includes(key)));
   const fromKey = identity.pod === undefined ? identityFromKey(source.key) : {};
   const schema = source.headers['graybridge-schema'];
   return {
