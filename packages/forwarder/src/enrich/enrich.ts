@@ -1,0 +1,65 @@
+import type { PodLookup, PodQuery } from '@graybridge/enricher';
+import { sanitizeKey } from '../encode/gelf.js';
+import type { DecodedRecord } from '../record.js';
+
+/** The enrich stage's output: the record plus its Kubernetes fields, named as docs/gelf-fields.md says. */
+export interface EnrichedRecord {
+  readonly record: DecodedRecord;
+  /** `k8s_*` fields, flat, ready to send. */
+  readonly kubernetes: Readonly<Record<string, string>>;
+}
+
+/** Why a record is intentionally not sent: counted, never silent. */
+export type ExclusionReason = 'pod_excluded' | 'container_excluded';
+
+export type EnrichOutcome =
+  | { readonly kind: 'keep'; readonly enriched: EnrichedRecord }
+  | { readonly kind: 'exclude'; readonly reason: ExclusionReason };
+
+/**
+ * Pure: joins a decoded record with what the enricher knows of its pod. A record whose pod is not
+ * known (yet) goes on with `k8s_unresolved` rather than waiting; a pod or container excluded by
+ * its `graybridge.io/` annotations is reported as an exclusion for the pipeline to count.
+ */
+export function enrichRecord(record: DecodedRecord, lookup: (query: PodQuery) => PodLookup | undefined): EnrichOutcome {
+  const identity = record.identity;
+  const kubernetes: Record<string, string> = {};
+  const set = (key: string, value: string | undefined): void => {
+    if (value !== undefined && value !== '') kubernetes[key] = value;
+  };
+  set('k8s_pod', identity.pod);
+  set('k8s_namespace', identity.namespace);
+  set('k8s_node', identity.node);
+  set('k8s_pod_uid', identity.podUid);
+  set('k8s_pod_ip', identity.podIp);
+  set('k8s_container', identity.container);
+
+  const named = identity.pod !== undefined || identity.podUid !== undefined || identity.podIp !== undefined;
+  const found = named ? lookup(identity) : undefined;
+  if (found === undefined) {
+    if (named) kubernetes.k8s_unresolved = 'true';
+    return { kind: 'keep', enriched: { record, kubernetes } };
+  }
+
+  const pod = found.pod;
+  if (pod.controls.exclude) return { kind: 'exclude', reason: 'pod_excluded' };
+  const container = identity.container ?? (pod.containers.length === 1 ? pod.containers[0]?.name : undefined);
+  if (container !== undefined && pod.controls.excludeContainers.includes(container)) {
+    return { kind: 'exclude', reason: 'container_excluded' };
+  }
+  set('k8s_pod', pod.name);
+  set('k8s_namespace', pod.namespace);
+  set('k8s_node', pod.node);
+  set('k8s_pod_uid', pod.uid);
+  set('k8s_pod_ip', pod.podIp);
+  set('k8s_container', container);
+  set('k8s_container_image', pod.containers.find((c) => c.name === container)?.image);
+  set('k8s_owner_kind', found.owner?.kind);
+  set('k8s_owner_name', found.owner?.name);
+  for (const [key, value] of Object.entries(pod.labels)) set(`k8s_label_${sanitizeKey(key)}`, value);
+  for (const [key, value] of Object.entries(pod.annotations)) set(`k8s_annotation_${sanitizeKey(key)}`, value);
+  for (const [key, value] of Object.entries(found.namespaceLabels ?? {}))
+    set(`k8s_namespace_label_${sanitizeKey(key)}`, value);
+  if (found.deleted) kubernetes.k8s_deleted = 'true';
+  return { kind: 'keep', enriched: { record, kubernetes } };
+}
