@@ -43,7 +43,7 @@ describe('enrichRecord', () => {
   it('adds the documented k8s_ fields for a known pod and its container', () => {
     const outcome = enrichRecord(decoded({ pod: pod.name, namespace: 'shop', container: 'app' }), lookupOf(hit));
     assert.equal(outcome.kind, 'keep');
-    assert.deepEqual(outcome.kind === 'keep' ? outcome.enriched.kubernetes : undefined, {
+    assert.deepEqual(outcome.enriched.kubernetes, {
       k8s_pod: 'web-7d9f-abcde',
       k8s_namespace: 'shop',
       k8s_container: 'app',
