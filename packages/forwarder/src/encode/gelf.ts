@@ -72,14 +72,16 @@ const pathSeparator = '\u0000';
 
 /**
  * Flattens nested objects into `parent_child` paths. Arrays become JSON strings, booleans and
- * null become the strings "true"/"false"/"null" (Graylog would drop them silently), empty strings
- * are left out (Graylog drops them too, and they carry nothing).
+ * null become the strings "true"/"false"/"null" (Graylog would drop them silently), strings of only
+ * whitespace and control characters are left out (Graylog drops them too, and they carry nothing).
  */
 function flatten(fields: Readonly<Record<string, unknown>>, maxDepth: number): [string, Scalar][] {
   const out: [string, Scalar][] = [];
   const walk = (value: unknown, path: string, depth: number): void => {
     if (typeof value === 'string') {
-      if (value.trim() !== '') out.push([path, value]);
+      // Graylog trims like Java (every char ≤ U+0020) and drops what is left empty.
+      // eslint-disable-next-line no-control-regex -- control characters are the point here
+      if (/[^\u0000-\u0020]/.test(value)) out.push([path, value]);
     } else if (typeof value === 'number') {
       out.push([path, Number.isFinite(value) ? value : String(value)]);
     } else if (typeof value === 'boolean' || value === null) {
