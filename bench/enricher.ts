@@ -82,7 +82,9 @@ async function child(kubeconfig: string, pods: number): Promise<void> {
   const readyMillis = Number(process.hrtime.bigint() - start) / 1e6;
   const cached = enricher.stats().cachedPods;
   global.gc?.();
-  const rssMiB = process.memoryUsage().rss / 2 ** 20;
+  const { rss, heapUsed } = process.memoryUsage();
+  const rssMiB = rss / 2 ** 20;
+  const heapMiB = heapUsed / 2 ** 20;
   const queries = Array.from({ length: 10_000 }, (_, k) => {
     const i = (k * 7919) % pods;
     const app = `app-${i % 200}`;
@@ -95,7 +97,7 @@ async function child(kubeconfig: string, pods: number): Promise<void> {
   for (let r = 0; r < rounds; r += 1) for (const q of queries) if (enricher.lookup(q)) hits += 1;
   const lookupNanos = Number(process.hrtime.bigint() - lookupStart) / (rounds * queries.length);
   await enricher.stop();
-  process.stdout.write(JSON.stringify({ readyMillis, rssMiB, lookupNanos, cached, hits }) + '\n');
+  process.stdout.write(JSON.stringify({ readyMillis, rssMiB, heapMiB, lookupNanos, cached, hits }) + '\n');
 }
 
 function runChild(kubeconfig: string, pods: number): Promise<Record<string, number>> {
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
     const ready = summarize(results.map((r) => (r.readyMillis ?? NaN) / 1000));
     const rss = summarize(results.map((r) => r.rssMiB ?? NaN));
     const lookup = summarize(results.map((r) => r.lookupNanos ?? NaN));
+    const heap = summarize(results.map((r) => r.heapMiB ?? NaN));
     const verdict = (ok: boolean): string => (ok ? 'met' : 'missed');
     const markdown = `## enricher
 
@@ -147,6 +150,7 @@ loopback; each run is a fresh process doing a cluster-scope list and watch. Cell
 | --- | --- | --- | --- |
 | time to \`ready()\` (s) | ${format(ready, 2)} | ≤ 5 | ${verdict(ready.median <= 5)} |
 | RSS after sync (MiB) | ${format(rss, 0)} | ≤ 150 | ${verdict(rss.median <= 150)} |
+| of which V8 heap in use (MiB) | ${format(heap, 0)} | | |
 | \`lookup\` by namespace/pod (ns) | ${format(lookup, 0)} | ≤ 1,000 | ${verdict(lookup.median <= 1000)} |
 `;
     writeSection(benchmarksFile, 'enricher', markdown);

@@ -1,5 +1,5 @@
 import { KubeClient } from './kube-client.js';
-import { compactNamespace, compactPod, type RawNamespace, type RawPod } from './metadata.js';
+import { compactNamespace, compactPod, StringPool, type RawNamespace, type RawPod } from './metadata.js';
 import { resolveEnricherOptions, type EnricherOptions, type ResolvedOptions } from './options.js';
 import { OwnerResolver, type OwnerStats } from './owner.js';
 import { PodCache, type PodLookup, type PodQuery } from './pod-cache.js';
@@ -43,9 +43,10 @@ export function createEnricher(options: EnricherOptions = {}): Enricher {
     retryMillis: 60_000,
   });
   const fetcher = new PodFetcher(client, config.missFetch);
+  const pool = new StringPool();
 
   const addPod = (raw: RawPod): void => {
-    const pod = compactPod(raw, config.labels, config.annotations);
+    const pod = compactPod(raw, config.labels, config.annotations, pool);
     if (pod === undefined) return;
     cache.upsert(pod);
     const controller = pod.controller;

@@ -52,14 +52,34 @@ function matches(patterns: readonly string[], key: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
 }
 
+/**
+ * One copy of each repeated string (image names, label keys and values, node names): thousands of
+ * pods share a few hundred of them, and JSON.parse makes a new copy for every pod.
+ */
+export class StringPool {
+  private readonly strings = new Map<string, string>();
+
+  intern(value: string): string {
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    // Bounded: a pool that only grows would leak with churning unique values.
+    if (this.strings.size >= 100_000) this.strings.clear();
+    this.strings.set(value, value);
+    return value;
+  }
+}
+
+const noPool = { intern: (value: string): string => value };
+
 export function filterKeys(
   source: Readonly<Record<string, string>> | undefined,
   filter: KeyFilter,
+  pool: Pick<StringPool, 'intern'> = noPool,
 ): Record<string, string> {
   const kept: Record<string, string> = {};
   if (source === undefined) return kept;
   for (const [key, value] of Object.entries(source)) {
-    if (matches(filter.include, key) && !matches(filter.exclude, key)) kept[key] = value;
+    if (matches(filter.include, key) && !matches(filter.exclude, key)) kept[pool.intern(key)] = pool.intern(value);
   }
   return kept;
 }
@@ -88,36 +108,44 @@ export interface RawNamespace {
   metadata?: { name?: string; labels?: Record<string, string>; resourceVersion?: string };
 }
 
+const noControls: PodControls = Object.freeze({ exclude: false, excludeContainers: Object.freeze([]) });
+
 export function podControls(annotations: Readonly<Record<string, string>> | undefined): PodControls {
   const exclude = annotations?.[excludeAnnotation]?.trim().toLowerCase() === 'true';
   const excludeContainers = (annotations?.[excludeContainersAnnotation] ?? '')
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
-  return { exclude, excludeContainers };
+  // Most pods set neither: they share one object.
+  return exclude || excludeContainers.length > 0 ? { exclude, excludeContainers } : noControls;
 }
 
 /** Pod JSON → compact metadata, or undefined when the object lacks a name, namespace or uid. */
-export function compactPod(raw: RawPod, labels: KeyFilter, annotations: KeyFilter): PodMetadata | undefined {
+export function compactPod(
+  raw: RawPod,
+  labels: KeyFilter,
+  annotations: KeyFilter,
+  pool: Pick<StringPool, 'intern'> = noPool,
+): PodMetadata | undefined {
   const meta = raw.metadata;
   if (meta?.name === undefined || meta.namespace === undefined || meta.uid === undefined) return undefined;
   const controller = meta.ownerReferences?.find((ref) => ref.controller === true) ?? meta.ownerReferences?.[0];
   const containers = [...(raw.spec?.containers ?? []), ...(raw.spec?.initContainers ?? [])]
     .filter((c): c is { name: string; image?: string } => c.name !== undefined)
-    .map((c) => ({ name: c.name, image: c.image ?? '' }));
+    .map((c) => ({ name: pool.intern(c.name), image: pool.intern(c.image ?? '') }));
   return {
     name: meta.name,
-    namespace: meta.namespace,
+    namespace: pool.intern(meta.namespace),
     uid: meta.uid,
-    ...(raw.spec?.nodeName === undefined ? {} : { node: raw.spec.nodeName }),
+    ...(raw.spec?.nodeName === undefined ? {} : { node: pool.intern(raw.spec.nodeName) }),
     ...(raw.status?.podIP === undefined || raw.status.podIP === '' ? {} : { podIp: raw.status.podIP }),
     hostNetwork: raw.spec?.hostNetwork === true,
-    labels: filterKeys(meta.labels, labels),
-    annotations: filterKeys(meta.annotations, annotations),
+    labels: filterKeys(meta.labels, labels, pool),
+    annotations: filterKeys(meta.annotations, annotations, pool),
     containers,
     ...(controller?.kind === undefined || controller.name === undefined
       ? {}
-      : { controller: { kind: controller.kind, name: controller.name } }),
+      : { controller: { kind: pool.intern(controller.kind), name: pool.intern(controller.name) } }),
     controls: podControls(meta.annotations),
     resourceVersion: meta.resourceVersion ?? '',
   };

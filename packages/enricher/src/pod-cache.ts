@@ -29,7 +29,8 @@ interface Entry {
  */
 export class PodCache {
   private readonly byUid = new Map<string, Entry>();
-  private readonly byName = new Map<string, Entry>();
+  /** namespace → pod name → entry: no key string is built per lookup (a fresh string is hashed anew). */
+  private readonly byName = new Map<string, Map<string, Entry>>();
   private readonly byIp = new Map<string, Entry>();
   private readonly namespaces = new Map<string, NamespaceMetadata>();
   private readonly owners = new Map<string, OwnerRef>();
@@ -48,7 +49,9 @@ export class PodCache {
     if (previous !== undefined) this.unindexIp(previous);
     const entry: Entry = { pod, deletedAt: undefined };
     this.byUid.set(pod.uid, entry);
-    this.byName.set(`${pod.namespace}/${pod.name}`, entry);
+    let names = this.byName.get(pod.namespace);
+    if (names === undefined) this.byName.set(pod.namespace, (names = new Map<string, Entry>()));
+    names.set(pod.name, entry);
     // hostNetwork pods share their node's IP: an IP names them no better than the node.
     if (pod.podIp !== undefined && !pod.hostNetwork) this.byIp.set(pod.podIp, entry);
   }
@@ -71,8 +74,11 @@ export class PodCache {
     for (const [uid, entry] of this.byUid) {
       if (entry.deletedAt === undefined || entry.deletedAt > cutoff) continue;
       this.byUid.delete(uid);
-      const nameKey = `${entry.pod.namespace}/${entry.pod.name}`;
-      if (this.byName.get(nameKey) === entry) this.byName.delete(nameKey);
+      const names = this.byName.get(entry.pod.namespace);
+      if (names?.get(entry.pod.name) === entry) {
+        names.delete(entry.pod.name);
+        if (names.size === 0) this.byName.delete(entry.pod.namespace);
+      }
       this.unindexIp(entry);
       expired += 1;
     }
@@ -100,7 +106,7 @@ export class PodCache {
     const entry =
       (query.podUid !== undefined ? this.byUid.get(query.podUid) : undefined) ??
       (query.namespace !== undefined && query.pod !== undefined
-        ? this.byName.get(`${query.namespace}/${query.pod}`)
+        ? this.byName.get(query.namespace)?.get(query.pod)
         : undefined) ??
       (query.podIp !== undefined ? this.byIp.get(query.podIp) : undefined);
     if (entry === undefined) return undefined;
