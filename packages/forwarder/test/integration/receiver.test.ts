@@ -52,10 +52,11 @@ describe('GELF receiver on TCP, UDP and HTTP', () => {
     await waitFor(received, 2);
     const tcp = received.find((r) => r.transport === 'tcp')?.message;
     const udp = received.find((r) => r.transport === 'udp')?.message;
-    assert.equal(tcp?.message, 'over tcp');
-    assert.equal(tcp?.fields.order, 1);
-    assert.equal(udp?.message, 'over udp');
-    assert.equal(udp?.fields.body, big);
+    assert.ok(tcp && udp);
+    assert.equal(tcp.message, 'over tcp');
+    assert.equal(tcp.fields.order, 1);
+    assert.equal(udp.message, 'over udp');
+    assert.equal(udp.fields.body, big);
     assert.ok(receiver.stats().chunks.completed >= 1, 'the UDP message came in chunks');
   });
 
