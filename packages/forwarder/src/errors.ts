@@ -1,11 +1,19 @@
 /**
- * The one error model of @graybridge/forwarder: every error it throws or reports is a `ForwarderError`
- * with a stable `code` to branch on (never the message) and `retriable` saying whether the same
- * call may succeed later.
+ * The one error model of @graybridge/forwarder: every error it throws or reports is a
+ * `ForwarderError` with a stable `code` to branch on (never the message) and `retriable` saying
+ * whether the same call may succeed later.
  */
 export const ForwarderErrorCodes = {
   /** An option or config field is missing, of the wrong type or out of range. */
   invalidOption: 'GB_FORWARDER_INVALID_OPTION',
+  /** The GELF endpoint could not be reached or the connection broke. */
+  sinkUnreachable: 'GB_FORWARDER_SINK_UNREACHABLE',
+  /** TLS with the GELF endpoint failed (certificate, CA, name): a config problem. */
+  sinkTls: 'GB_FORWARDER_SINK_TLS',
+  /** The GELF endpoint refused the messages for good (e.g. HTTP 4xx). */
+  sinkRejected: 'GB_FORWARDER_SINK_REJECTED',
+  /** The circuit breaker is open: the sink failed repeatedly and is resting. */
+  sinkCircuitOpen: 'GB_FORWARDER_SINK_CIRCUIT_OPEN',
 } as const;
 
 export type ForwarderErrorCode = (typeof ForwarderErrorCodes)[keyof typeof ForwarderErrorCodes];

@@ -2,6 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { ChunkAggregator, isChunk } from './chunks.js';
 import { decodeGelfPayload, type IndexedMessage } from './graylog-rules.js';
@@ -17,7 +18,12 @@ export interface ReceivedMessage {
 
 export interface ReceiverOptions {
   /** Port 0 picks a free one. Leave a transport out to not listen on it. */
-  readonly tcp?: { readonly port: number; readonly maxFrameBytes?: number };
+  readonly tcp?: {
+    readonly port: number;
+    readonly maxFrameBytes?: number;
+    /** Serve GELF over TLS with this certificate (PEM). */
+    readonly tls?: { readonly cert: string; readonly key: string };
+  };
   readonly udp?: { readonly port: number };
   readonly http?: { readonly port: number; readonly maxBodyBytes?: number; readonly bulk?: boolean };
   readonly host?: string;
@@ -72,7 +78,7 @@ export async function startGelfReceiver(options: ReceiverOptions): Promise<GelfR
   if (options.tcp !== undefined) {
     const maxFrame = options.tcp.maxFrameBytes ?? 2 * 1024 * 1024;
     const sockets = new Set<Socket>();
-    const server: TcpServer = createTcpServer((socket) => {
+    const onConnection = (socket: Socket): void => {
       sockets.add(socket);
       let buffered: Buffer = Buffer.alloc(0);
       const sender = socket.remoteAddress ?? 'unknown';
@@ -96,7 +102,13 @@ export async function startGelfReceiver(options: ReceiverOptions): Promise<GelfR
       });
       socket.on('error', () => undefined);
       socket.on('close', () => sockets.delete(socket));
-    });
+    };
+    const tls = options.tcp.tls;
+    const server: TcpServer =
+      tls === undefined
+        ? createTcpServer(onConnection)
+        : createTlsServer({ cert: tls.cert, key: tls.key }, onConnection);
+    server.on('tlsClientError', () => undefined);
     server.listen(options.tcp.port, host);
     await once(server, 'listening');
     ports.tcp = (server.address() as { port: number }).port;

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ForwarderError, ForwarderErrorCodes } from '../../src/errors.js';
+import { CircuitBreaker, withRetry } from '../../src/sink/resilient.js';
+import type { Sink, SinkOutcome } from '../../src/sink/sink.js';
+
+const unreachable = new ForwarderError(ForwarderErrorCodes.sinkUnreachable, 'down', { retriable: true });
+const refused = new ForwarderError(ForwarderErrorCodes.sinkRejected, 'bad');
+
+/** A sink that answers from a script: pure logic under test, no wire involved. */
+function scripted(outcomes: SinkOutcome['kind'][]): Sink & { calls: number } {
+  const sink = {
+    endpoint: 'scripted://',
+    calls: 0,
+    healthy: () => true,
+    close: () => Promise.resolve(),
+    send(): Promise<SinkOutcome> {
+      const kind = outcomes[Math.min(sink.calls, outcomes.length - 1)] ?? 'sent';
+      sink.calls += 1;
+      if (kind === 'sent') return Promise.resolve({ kind });
+      return Promise.resolve(kind === 'retryable' ? { kind, error: unreachable } : { kind, error: refused });
+    },
+  };
+  return sink;
+}
+
+describe('withRetry', () => {
+  it('retries retryable outcomes with growing jittered waits, up to the attempts', async () => {
+    const waits: number[] = [];
+    const sink = scripted(['retryable', 'retryable', 'sent']);
+    const outcome = await withRetry(sink, { attempts: 5, initialMillis: 100, maxMillis: 1000 }, (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    }).send([{ json: '{}' }]);
+    assert.equal(outcome.kind, 'sent');
+    assert.equal(sink.calls, 3);
+    assert.ok(waits[0] !== undefined && waits[0] >= 50 && waits[0] <= 100);
+    assert.ok(waits[1] !== undefined && waits[1] >= 100 && waits[1] <= 200);
+  });
+
+  it('gives up after the attempts, and never retries a rejection', async () => {
+    const down = scripted(['retryable']);
+    assert.equal(
+      (await withRetry(down, { attempts: 3, initialMillis: 1, maxMillis: 1 }, () => Promise.resolve()).send([])).kind,
+      'retryable',
+    );
+    assert.equal(down.calls, 3);
+    const bad = scripted(['rejected']);
+    assert.equal(
+      (await withRetry(bad, { attempts: 3, initialMillis: 1, maxMillis: 1 }, () => Promise.resolve()).send([])).kind,
+      'rejected',
+    );
+    assert.equal(bad.calls, 1);
+  });
+});
+
+describe('CircuitBreaker', () => {
+  it('opens after the threshold, answers at once while open, lets one trial through after the cooldown', async () => {
+    let now = 0;
+    const sink = scripted(['retryable', 'retryable', 'retryable', 'sent']);
+    const breaker = new CircuitBreaker(sink, { failureThreshold: 2, cooldownMillis: 1000 }, () => now);
+    await breaker.send([]);
+    assert.equal(breaker.currentState(), 'closed');
+    await breaker.send([]);
+    assert.equal(breaker.currentState(), 'open');
+    assert.equal(breaker.healthy(), false);
+    const fast = await breaker.send([]);
+    assert.equal(fast.kind === 'retryable' && fast.error.code, 'GB_FORWARDER_SINK_CIRCUIT_OPEN');
+    assert.equal(sink.calls, 2, 'no traffic while open');
+    now = 1000;
+    assert.equal(breaker.currentState(), 'half-open');
+    await breaker.send([]); // the trial fails: open again
+    assert.equal(breaker.currentState(), 'open');
+    now = 2000;
+    assert.equal((await breaker.send([])).kind, 'sent');
+    assert.equal(breaker.currentState(), 'closed');
+    assert.equal(breaker.healthy(), true);
+  });
+});
