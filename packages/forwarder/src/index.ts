@@ -1,1 +1,5 @@
 export { ForwarderError, ForwarderErrorCodes, invalidOption, type ForwarderErrorCode } from './errors.js';
+export type { KafkaRecord, DecodedRecord, RecordIdentity, DecodeErrorCode } from './record.js';
+export { decodeRecord, defaultDecodeOptions, type DecodeOptions } from './decode/decode.js';
+export { enrichRecord, type EnrichedRecord, type EnrichOutcome, type ExclusionReason } from './enrich/enrich.js';
+export { decodeGelfPayload, type IndexedMessage, type GelfDecodeResult } from './receiver/graylog-rules.js';
