@@ -189,6 +189,19 @@ export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLim
   return fit(document, truncated, limits);
 }
 
+/**
+ * Shrinks an already encoded document to `maxBytes` the way the encoder does (longest values cut
+ * with a marker), for a sink that learns only after compressing that it does not fit (UDP's 128
+ * chunks). Undefined when it cannot fit.
+ */
+export function shrinkEncoded(json: string, maxBytes: number): string | undefined {
+  const document = JSON.parse(json) as Record<string, Scalar>;
+  const already = typeof document._gb_truncated === 'string' ? document._gb_truncated.split(',') : [];
+  delete document._gb_truncated;
+  const result = fit(document, already, { ...defaultGelfLimits, maxMessageBytes: maxBytes });
+  return result.ok ? result.json : undefined;
+}
+
 /** Shrinks the longest string values until the document fits, or refuses it. */
 function fit(document: Record<string, Scalar>, truncated: string[], limits: GelfLimits): GelfResult {
   const finish = (): GelfResult => {

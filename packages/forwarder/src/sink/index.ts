@@ -8,3 +8,4 @@ export {
   type ReceiverOptions,
   type GelfTransport,
 } from '../receiver/server.js';
+export { UdpSink, type UdpSinkOptions } from './udp.js';
