@@ -71,7 +71,7 @@ async function testStage(
     nodeBinary,
     [
       '--test',
-      '--test-timeout=300000',
+      '--test-timeout=180000',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${reporter}`,

@@ -211,7 +211,7 @@ function fit(document: Record<string, Scalar>, truncated: string[], limits: Gelf
   };
   let bytes = Buffer.byteLength(JSON.stringify(document));
   // Room for the _gb_truncated list itself.
-  const budget = limits.maxMessageBytes - 2048;
+  const budget = limits.maxMessageBytes - Math.min(2048, Math.floor(limits.maxMessageBytes / 10));
   for (let round = 0; bytes > budget && round < 64; round += 1) {
     let longest: string | undefined;
     let longestLength = 256; // values this short are not worth cutting

@@ -9,3 +9,4 @@ export {
   type GelfTransport,
 } from '../receiver/server.js';
 export { UdpSink, type UdpSinkOptions } from './udp.js';
+export { HttpSink, type HttpSinkOptions } from './http.js';
