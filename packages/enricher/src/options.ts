@@ -76,6 +76,8 @@ export const defaultExcludedLabels = [
   'controller-uid',
   'batch.kubernetes.io/controller-uid',
   'apps.kubernetes.io/pod-index',
+  // Every namespace carries its own name as a label: the namespace field says it already.
+  'kubernetes.io/metadata.name',
 ] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;

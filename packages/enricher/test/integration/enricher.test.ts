@@ -49,7 +49,7 @@ describe('enricher on a real kube-apiserver', () => {
       { name: 'sidecar', image: 'registry.example/proxy:2' },
     ]);
     assert.equal(found.pod.node, 'node-a');
-    assert.deepEqual(found.namespaceLabels, { 'kubernetes.io/metadata.name': namespace, team: 'payments' });
+    assert.deepEqual(found.namespaceLabels, { team: 'payments' }, 'kubernetes.io/metadata.name is excluded by default');
     assert.deepEqual(found.pod.controls, { exclude: false, excludeContainers: ['sidecar'] });
     assert.equal(enricher.lookup({ podIp: '10.42.0.7' })?.pod.name, 'web-1');
     assert.equal(enricher.lookup({ podUid: found.pod.uid })?.pod.name, 'web-1');

@@ -213,8 +213,13 @@ function fromObject(source: KafkaRecord, record: JsonObject, utf8Error: string |
   consumed.push(...identityKeys);
   // fromEntries defines own properties: a "__proto__" key stays plain data.
   const fields: JsonObject = Object.fromEntries(Object.entries(record).filter(([key]) => !consumed.includes(key)));
-  const fromKey = identity.pod === undefined ? identityFromKey(source.key) : {};
   const schema = source.headers['graybridge-schema'];
+  if (schema !== undefined && 'version' in fields) {
+    // The SDK's `version` is the service's version; GELF has a `version` of its own.
+    fields.service_version = fields.version;
+    delete fields.version;
+  }
+  const fromKey = identity.pod === undefined ? identityFromKey(source.key) : {};
   return {
     source,
     format: schema !== undefined ? 'graybridge' : 'json',

@@ -30,6 +30,7 @@ describe('decodeRecord: loggers', () => {
         pid: 7,
         hostname: 'web-1',
         service: 'checkout',
+        version: '1.4.2',
         k8s: { pod: 'web-1', namespace: 'shop', node: 'n1', pod_uid: 'u1', pod_ip: '10.0.0.1', container: 'app' },
         err: { type: 'Error', message: 'boom' },
         msg: 'payment failed',
@@ -49,7 +50,12 @@ describe('decodeRecord: loggers', () => {
       podIp: '10.0.0.1',
       container: 'app',
     });
-    assert.deepEqual(decoded.fields, { pid: 7, service: 'checkout', err: { type: 'Error', message: 'boom' } });
+    assert.deepEqual(decoded.fields, {
+      pid: 7,
+      service: 'checkout',
+      err: { type: 'Error', message: 'boom' },
+      service_version: '1.4.2',
+    });
     assert.equal(decoded.decodeError, undefined);
   });
 
