@@ -99,24 +99,7 @@ describe('enricher on a real kube-apiserver', () => {
 
   it('resolves owners to the top controller: Deployment → ReplicaSet → Pod and CronJob → Job → Pod', async () => {
     const namespace = await cluster.namespace();
-    const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'x' }] } };
-    const deployment = await cluster.apps.createNamespacedDeployment({
-      namespace,
-      body: { metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, template } },
-    });
-    const replicaSet = await cluster.apps.createNamespacedReplicaSet({
-      namespace,
-      body: {
-        metadata: {
-          name: 'web-7d9f',
-          ownerReferences: [ownerRef('Deployment', 'web', deployment.metadata?.uid ?? '', 'apps/v1')],
-        },
-        spec: { selector: { matchLabels: { app: 'web' } }, template },
-      },
-    });
-    await cluster.pod(namespace, 'web-7d9f-abcde', {
-      owner: ownerRef('ReplicaSet', 'web-7d9f', replicaSet.metadata?.uid ?? '', 'apps/v1'),
-    });
+    await cluster.deploymentPod(namespace, 'web', '7d9f', 'abcde');
 
     const jobTemplate = { spec: { restartPolicy: 'Never', containers: [{ name: 'task', image: 'x' }] } };
     const cronJob = await cluster.batch.createNamespacedCronJob({

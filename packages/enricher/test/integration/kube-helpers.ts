@@ -68,6 +68,35 @@ export class Cluster {
     return this.core.replaceNamespacedPodStatus({ name, namespace, body: created });
   }
 
+  /**
+   * A Deployment, its ReplicaSet `<name>-<hash>` and a pod `<name>-<hash>-<suffix>`, chained by
+   * ownerReferences as the controllers would have done. Returns the pod's name.
+   */
+  async deploymentPod(namespace: string, name: string, hash: string, suffix: string): Promise<string> {
+    const template = { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'x' }] } };
+    const selector = { matchLabels: { app: name } };
+    const deployment = await this.apps.createNamespacedDeployment({
+      namespace,
+      body: { metadata: { name }, spec: { selector, template } },
+    });
+    const replicaSetName = `${name}-${hash}`;
+    const replicaSet = await this.apps.createNamespacedReplicaSet({
+      namespace,
+      body: {
+        metadata: {
+          name: replicaSetName,
+          ownerReferences: [ownerRef('Deployment', name, deployment.metadata?.uid ?? '', 'apps/v1')],
+        },
+        spec: { selector, template },
+      },
+    });
+    const podName = `${replicaSetName}-${suffix}`;
+    await this.pod(namespace, podName, {
+      owner: ownerRef('ReplicaSet', replicaSetName, replicaSet.metadata?.uid ?? '', 'apps/v1'),
+    });
+    return podName;
+  }
+
   async deletePod(namespace: string, name: string): Promise<void> {
     await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
   }

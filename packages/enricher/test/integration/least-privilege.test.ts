@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { useRig } from '@graybridge/rig';
 import { createEnricher, enricherClusterRoleRules } from '../../src/index.js';
-import { adminConfig, Cluster, eventually, ownerRef } from './kube-helpers.js';
+import { adminConfig, Cluster, eventually } from './kube-helpers.js';
 
 const rig = useRig(['kube']);
 
@@ -51,24 +51,7 @@ describe('enricher with least privilege', () => {
       currentContext: 'rig',
     });
 
-    const template = { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'app', image: 'x' }] } };
-    const deployment = await cluster.apps.createNamespacedDeployment({
-      namespace,
-      body: { metadata: { name: 'api' }, spec: { selector: { matchLabels: { app: 'api' } }, template } },
-    });
-    const replicaSet = await cluster.apps.createNamespacedReplicaSet({
-      namespace,
-      body: {
-        metadata: {
-          name: 'api-5c6d',
-          ownerReferences: [ownerRef('Deployment', 'api', deployment.metadata?.uid ?? '', 'apps/v1')],
-        },
-        spec: { selector: { matchLabels: { app: 'api' } }, template },
-      },
-    });
-    await cluster.pod(namespace, 'api-5c6d-xyz', {
-      owner: ownerRef('ReplicaSet', 'api-5c6d', replicaSet.metadata?.uid ?? '', 'apps/v1'),
-    });
+    await cluster.deploymentPod(namespace, 'api', '5c6d', 'xyz');
 
     const enricher = createEnricher({ kubeconfig: asServiceAccount });
     try {
