@@ -1,15 +1,14 @@
 // `npm run demo`: the pipeline on this machine. Real Kafka and a real kube-apiserver from the rig,
-// the example app logging through the SDK, the forwarder's stages (decode → enrich → encode GELF →
-// TCP sink) consuming the topic, and a local GELF endpoint that decodes with Graylog's rules and
-// prints what Graylog would index. Everything is stopped at the end.
+// the example app logging through the SDK, the forwarder's source and stages (consumer group →
+// decode → enrich → encode GELF → TCP sink, committing after delivery), and a local GELF endpoint
+// that decodes with Graylog's rules and prints what Graylog would index. Everything is stopped at
+// the end.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createEnricher } from '@graybridge/enricher';
-import { decodeRecord, enrichRecord } from '@graybridge/forwarder';
-import { encodeGelf, toGelfInput } from '@graybridge/forwarder/encode';
+import { createPipeline, KafkaSource } from '@graybridge/forwarder';
 import { startGelfReceiver, TcpSink, type ReceivedMessage } from '@graybridge/forwarder/sinks';
-import { registerKafkaCodecs } from '@graybridge/log-sdk';
 import { startRig, stopRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -105,8 +104,9 @@ async function main(): Promise<void> {
   const enricher = createEnricher({ kubeconfig: rig.kube?.kubeconfig ?? '' });
   const brokers = [...(rig.kafka?.brokers ?? [])];
   const kafka = new Kafka({ clientId: 'graybridge-demo', brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: 'graybridge-demo' });
   const sink = new TcpSink({ host: '127.0.0.1', port: receiver.ports.tcp ?? 0 });
+  const pipeline = createPipeline({ sink, lookup: (query) => enricher.lookup(query) });
+  const source = new KafkaSource({ brokers, topics: [topic], groupId: 'graybridge-demo' });
   try {
     const admin = kafka.admin();
     await admin.connect();
@@ -117,38 +117,7 @@ async function main(): Promise<void> {
     await enricher.ready();
 
     say(`forwarding: Kafka topic "${topic}" → decode → enrich → GELF → TCP → local endpoint (Graylog's rules)`);
-    registerKafkaCodecs(); // the app compresses with lz4
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    void consumer.run({
-      eachBatchAutoResolve: false,
-      eachBatch: async (payload) => {
-        const batch = payload.batch;
-        const payloads = [];
-        for (const message of batch.messages) {
-          const decoded = decodeRecord({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            timestampMillis: Number(message.timestamp),
-            key: message.key,
-            value: message.value,
-            headers: Object.fromEntries(
-              Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
-            ),
-          });
-          const outcome = enrichRecord(decoded, (query) => enricher.lookup(query));
-          if (outcome.kind === 'exclude') continue;
-          const encoded = encodeGelf(toGelfInput(outcome.enriched));
-          if (encoded.ok) payloads.push({ json: encoded.json });
-        }
-        const sent = await sink.send(payloads);
-        if (sent.kind !== 'sent') throw sent.error; // not committed: redelivered
-        const last = batch.messages.at(-1);
-        if (last !== undefined) payload.resolveOffset(last.offset);
-        await payload.heartbeat();
-      },
-    });
+    await source.start((records) => pipeline.handle(records));
 
     say(`running examples/app.mjs: ${records} orders logged through @graybridge/log-sdk`);
     const appSays = await runApp(brokers);
@@ -167,11 +136,12 @@ async function main(): Promise<void> {
       'GELF messages received': received.length,
       'with Deployment owner from the apiserver': enriched,
       'fields Graylog would drop silently': received.reduce((n, r) => n + r.droppedFields.length, 0),
+      'records committed in Kafka': source.stats().records,
       'seconds (including rig start)': Math.round((Date.now() - started) / 100) / 10,
     });
     if (received.length < expected) throw new Error(`only ${received.length} of ${expected} messages arrived`);
   } finally {
-    await consumer.disconnect().catch(() => undefined);
+    await source.stop().catch(() => undefined);
     await sink.close();
     await receiver.close();
     await enricher.stop();

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, useRig } from '@graybridge/rig';
+import { Kafka, logLevel } from 'kafkajs';
+import { createPipeline } from '../../src/pipeline.js';
+import { startGelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
+import { CircuitBreaker } from '../../src/sink/resilient.js';
+import { TcpSink } from '../../src/sink/tcp.js';
+import { KafkaSource } from '../../src/source/kafka-source.js';
+
+const rig = useRig(['kafka']);
+
+async function until(check: () => boolean, timeoutMillis: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMillis} ms`);
+    await sleep(50);
+  }
+}
+
+describe('forwarder pipeline on the real broker', () => {
+  it('GELF endpoint down at start: nothing is committed, everything arrives once it is up, a restart redelivers nothing', async () => {
+    const brokers = [...(rig().kafka?.brokers ?? [])];
+    const kafka = new Kafka({ clientId: 'forwarder-test', brokers, logLevel: logLevel.NOTHING });
+    const topic = `fwd-${randomUUID()}`;
+    const groupId = `fwd-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 500 }, (_, seq) => ({
+        key: `shop/web-${seq % 2}`,
+        value: JSON.stringify({
+          level: 30,
+          time: Date.now(),
+          k8s: { pod: `web-${seq % 2}`, namespace: 'shop' },
+          seq,
+          msg: `record ${seq}`,
+        }),
+        headers: { 'graybridge-schema': '1' },
+      })),
+    });
+    await producer.disconnect();
+
+    const port = await freePort();
+    const sink = new CircuitBreaker(new TcpSink({ host: '127.0.0.1', port, connectTimeoutMillis: 500 }), {
+      failureThreshold: 3,
+      cooldownMillis: 1000,
+    });
+    const pipeline = createPipeline({ sink, lookup: () => undefined });
+    const source = new KafkaSource({ brokers, topics: [topic], groupId });
+    const received: ReceivedMessage[] = [];
+    let receiver: Awaited<ReturnType<typeof startGelfReceiver>> | undefined;
+    try {
+      await source.start((records) => pipeline.handle(records));
+      await until(() => source.stats().holds >= 2, 20_000, 'the source held batches while the endpoint was down');
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      assert.ok(
+        committed.every((t) => t.partitions.every((p) => p.offset === '-1')),
+        `nothing committed while down: ${JSON.stringify(committed)}`,
+      );
+
+      receiver = await startGelfReceiver({ tcp: { port }, onMessage: (m) => received.push(m) });
+      await until(() => received.length >= 500, 30_000, 'all records after the endpoint came up');
+      const seqs = [...new Set(received.map((r) => r.message.fields.seq as number))].sort((a, b) => a - b);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 500 }, (_, i) => i),
+        'no record lost',
+      );
+      const ids = received.map((r) => r.message.fields.event_id);
+      assert.equal(new Set(ids).size, 500, 'duplicates, if any, carry the same _event_id');
+      await until(() => source.stats().records === 500, 10_000, 'all batches committed');
+      const after = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const end = await admin.fetchTopicOffsets(topic);
+      assert.deepEqual(
+        after[0]?.partitions.map((p) => p.offset).sort(),
+        end.map((p) => p.offset).sort(),
+        'committed up to the end of every partition',
+      );
+      assert.equal(pipeline.stats().sent, 500);
+    } finally {
+      await source.stop();
+    }
+
+    // A new forwarder in the same group starts after the committed offsets: nothing again.
+    const before = received.length;
+    const again = new KafkaSource({ brokers, topics: [topic], groupId });
+    const secondPipeline = createPipeline({ sink: new TcpSink({ host: '127.0.0.1', port }), lookup: () => undefined });
+    try {
+      await again.start((records) => secondPipeline.handle(records));
+      await sleep(3000);
+      assert.equal(received.length, before, 'nothing redelivered after a clean stop');
+    } finally {
+      await again.stop();
+      await receiver.close();
+      await admin.disconnect();
+    }
+  });
+});
