@@ -7,14 +7,14 @@ import { createContextMixin, mergeMixin } from './context.js';
 import type { ControlMessage } from './control.js';
 import { LogSdkError, LogSdkErrorCodes } from './errors.js';
 import { defaultRecordKey, detectPodIdentity, detectServiceIdentity, identityFields } from './identity.js';
-import { defaults, resolveTransportConfig, validateLoggerOptions, type LoggerOptions } from './options.js';
+import { resolveTransportConfig, validateLoggerOptions, type LoggerOptions } from './options.js';
 import { emptyStats, type DeliveryStats } from './stats.js';
 
 /** A pino logger whose records go to Kafka, with delivery control on top. */
 export type Logger = Omit<pino.Logger, 'flush'> & {
   /**
    * Resolves once every record logged before the call reached Kafka or was counted as dropped
-   * (or the shutdown timeout passed), with the delivery counters. Also calls `callback`, as
+   * (or `shutdownTimeoutMillis` passed), with the delivery counters. Also calls `callback`, as
    * pino's `flush` does.
    */
   flush(callback?: (error?: Error) => void): Promise<DeliveryStats>;
@@ -179,7 +179,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
           callback?.(error);
           return closing;
         }
-        const flushed = flushDelivery(defaults.shutdownTimeoutMillis);
+        const flushed = flushDelivery(shutdownTimeoutMillis);
         if (callback) void flushed.then(() => callback());
         return flushed;
       },
