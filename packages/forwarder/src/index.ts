@@ -5,3 +5,5 @@ export { enrichRecord, type EnrichedRecord, type EnrichOutcome, type ExclusionRe
 export { decodeGelfPayload, type IndexedMessage, type GelfDecodeResult } from './receiver/graylog-rules.js';
 export { KafkaSource, type KafkaSourceOptions, type BatchVerdict, type SourceStats } from './source/kafka-source.js';
 export { createPipeline, type PipelineOptions, type PipelineStats, type UndeliveredReason } from './pipeline.js';
+export { startOpsServer, type OpsServer, type OpsServerOptions, type Check } from './ops/server.js';
+export { registerForwarderMetrics, type MetricSources } from './ops/metrics.js';
