@@ -31,8 +31,6 @@ export interface ApiserverLaunch {
 
 export interface KubeStartOptions {
   readonly dir: string;
-  /** More kube-apiserver flags, e.g. `--watch-cache-sizes=pods#0` to serve pod watches from etcd. */
-  readonly extraApiserverArgs?: readonly string[];
   readonly ownerPid?: number;
   readonly readyTimeoutMillis?: number;
 }
@@ -108,19 +106,8 @@ export async function startKube(
     caFile: serving.caCert,
     ...owner,
   };
-  const apiserver = startService({
-    name: 'kube-apiserver',
-    command: launch.command,
-    args: launch.args,
-    logFile: launch.logFile,
-    ...owner,
-  });
+  const apiserver = await startApiserver(launch, options.readyTimeoutMillis);
   const caPem = readFileSync(serving.caCert);
-  await waitUntilReady(
-    apiserver,
-    () => apiserverReady(server, adminToken, caPem),
-    options.readyTimeoutMillis ?? 90_000,
-  );
 
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, renderKubeconfig(server, caPem, adminToken));

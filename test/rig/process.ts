@@ -138,10 +138,9 @@ export async function waitUntilReady(
   );
 }
 
-/** Runs a rig install script (bash) and returns the last line it printed (a path). */
+/** Runs a rig install script (bash) and returns what it printed on stdout: the installed paths. */
 export function runInstallScript(scriptPath: string): string {
   const result = spawnSync('bash', [scriptPath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`${scriptPath} failed with exit code ${String(result.status)}`);
-  const lines = result.stdout.trim().split('\n');
-  return lines.join('\n');
+  return result.stdout.trim();
 }

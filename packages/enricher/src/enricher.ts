@@ -114,8 +114,11 @@ export function createEnricher(options: EnricherOptions = {}): Enricher {
     return found;
   };
 
-  const fetchMissing = async (query: PodQuery): Promise<PodLookup | undefined> => {
-    if (!config.missFetch.enabled || query.namespace === undefined || query.pod === undefined) return undefined;
+  /** Only a namespace/pod query can be fetched: the API has no lookup by uid or IP. */
+  const fetchable = (query: PodQuery): query is PodQuery & { namespace: string; pod: string } =>
+    config.missFetch.enabled && query.namespace !== undefined && query.pod !== undefined;
+
+  const fetchMissing = async (query: PodQuery & { namespace: string; pod: string }): Promise<PodLookup | undefined> => {
     const raw = await fetcher.fetch(query.namespace, query.pod);
     if (raw !== undefined) addPod(raw);
     return cache.lookup(query);
@@ -125,11 +128,11 @@ export function createEnricher(options: EnricherOptions = {}): Enricher {
     ready: () => synced,
     lookup(query) {
       const found = cache.lookup(query);
-      if (found === undefined) void fetchMissing(query);
+      if (found === undefined && fetchable(query)) void fetchMissing(query);
       return count(found);
     },
     async resolve(query) {
-      return count(cache.lookup(query) ?? (await fetchMissing(query)));
+      return count(cache.lookup(query) ?? (fetchable(query) ? await fetchMissing(query) : undefined));
     },
     stats: () => ({
       watches: watches.map((w) => w.stats()),

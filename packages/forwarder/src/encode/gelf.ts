@@ -93,10 +93,8 @@ function flatten(fields: Readonly<Record<string, unknown>>, maxDepth: number): [
       if (depth >= maxDepth) out.push([path, JSON.stringify(value)]);
       else if (entries.length === 0) out.push([path, '{}']);
       else for (const [key, child] of entries) walk(child, `${path}${pathSeparator}${key}`, depth + 1);
-    } else if (typeof value === 'bigint') {
-      out.push([path, value.toString()]);
     }
-    // undefined, functions and symbols cannot come from JSON: nothing to send.
+    // undefined, bigints, functions and symbols cannot come from JSON: nothing to send.
   };
   for (const [key, value] of Object.entries(fields)) walk(value, key, 1);
   return out;
@@ -204,14 +202,12 @@ export function shrinkEncoded(json: string, maxBytes: number): string | undefine
 
 /** Shrinks the longest string values until the document fits, or refuses it. */
 function fit(document: Record<string, Scalar>, truncated: string[], limits: GelfLimits): GelfResult {
-  const finish = (): GelfResult => {
-    if (truncated.length > 0) document._gb_truncated = [...new Set(truncated)].join(',');
-    const json = JSON.stringify(document);
-    return { ok: true, json, bytes: Buffer.byteLength(json), truncated: [...new Set(truncated)] };
-  };
-  let bytes = Buffer.byteLength(JSON.stringify(document));
+  let json = JSON.stringify(document);
+  let bytes = Buffer.byteLength(json);
   // Room for the _gb_truncated list itself.
   const budget = limits.maxMessageBytes - Math.min(2048, Math.floor(limits.maxMessageBytes / 10));
+  // The common case: nothing cut, it fits. The document is serialised once.
+  if (truncated.length === 0 && bytes <= budget) return { ok: true, json, bytes, truncated: [] };
   for (let round = 0; bytes > budget && round < 64; round += 1) {
     let longest: string | undefined;
     let longestLength = 256; // values this short are not worth cutting
@@ -228,8 +224,12 @@ function fit(document: Record<string, Scalar>, truncated: string[], limits: Gelf
     const keep = Math.max(128, Math.min(value.length - excess, Math.floor(value.length / 2)));
     document[longest] = value.slice(0, keep) + truncationMarker(value.length - keep);
     truncated.push(longest.startsWith('_') ? longest.slice(1) : longest);
-    bytes = Buffer.byteLength(JSON.stringify(document));
+    json = JSON.stringify(document);
+    bytes = Buffer.byteLength(json);
   }
   if (bytes > budget) return { ok: false, reason: 'too_large', bytes };
-  return finish();
+  const names = [...new Set(truncated)];
+  document._gb_truncated = names.join(',');
+  json = JSON.stringify(document);
+  return { ok: true, json, bytes: Buffer.byteLength(json), truncated: names };
 }

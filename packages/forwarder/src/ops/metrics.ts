@@ -10,17 +10,40 @@ export interface MetricSources {
   readonly sinkHealthy: () => boolean;
 }
 
-/** A counter that mirrors a monotonic total kept elsewhere, read at scrape time. */
-function mirrored(registry: Registry, name: string, help: string, read: () => number): void {
-  let reported = 0;
+/** A number, or one number per label value. */
+type Reading = number | Readonly<Record<string, number>>;
+
+function entries(reading: Reading): [string, number][] {
+  return typeof reading === 'number' ? [['', reading]] : Object.entries(reading);
+}
+
+/** A counter mirroring monotonic totals kept by the stages, read at scrape time. */
+function counter(registry: Registry, name: string, help: string, read: () => Reading, label = 'reason'): void {
+  const reported = new Map<string, number>();
   new Counter({
     name,
     help,
+    labelNames: [label],
     registers: [registry],
     collect() {
-      const total = read();
-      if (total > reported) this.inc(total - reported);
-      reported = Math.max(reported, total);
+      for (const [key, total] of entries(read())) {
+        const delta = total - (reported.get(key) ?? 0);
+        if (delta > 0) this.inc(key === '' ? {} : { [label]: key }, delta);
+        reported.set(key, Math.max(reported.get(key) ?? 0, total));
+      }
+    },
+  });
+}
+
+/** A gauge set from the stages' state at scrape time. */
+function gauge(registry: Registry, name: string, help: string, read: () => Reading, label = 'resource'): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect() {
+      for (const [key, value] of entries(read())) this.set(key === '' ? {} : { [label]: key }, value);
     },
   });
 }
@@ -31,107 +54,85 @@ function mirrored(registry: Registry, name: string, help: string, read: () => nu
  * watch health. All read from the stages' counters at scrape time.
  */
 export function registerForwarderMetrics(registry: Registry, sources: MetricSources): void {
-  mirrored(
+  const { pipeline, source } = sources;
+  counter(
     registry,
     'graybridge_records_received_total',
     'Records read from Kafka and processed.',
-    () => sources.pipeline().received,
+    () => pipeline().received,
   );
-  mirrored(
+  counter(registry, 'graybridge_records_sent_total', 'GELF messages the sink delivered.', () => pipeline().sent);
+  counter(
     registry,
-    'graybridge_records_sent_total',
-    'GELF messages the sink delivered.',
-    () => sources.pipeline().sent,
+    'graybridge_records_undelivered_total',
+    'Records not sent to Graylog, by reason (excluded by annotation, too large, rejected).',
+    () => pipeline().undelivered,
   );
-  mirrored(
+  counter(
     registry,
     'graybridge_records_unresolved_total',
     'Records sent without Kubernetes metadata (pod unknown).',
-    () => sources.pipeline().unresolved,
+    () => pipeline().unresolved,
   );
-  mirrored(
+  counter(
     registry,
     'graybridge_decode_errors_total',
     'Records that could not be read as intended (sent with _decode_error).',
-    () => sources.pipeline().decodeErrors,
+    () => pipeline().decodeErrors,
   );
-  mirrored(
+  counter(
     registry,
     'graybridge_sink_retries_total',
     'Batches the sink could not take (held and retried).',
-    () => sources.pipeline().sinkRetries,
+    () => pipeline().sinkRetries,
   );
-  mirrored(
+  counter(
     registry,
     'graybridge_batches_committed_total',
     'Batches committed to Kafka after delivery.',
-    () => sources.source().commits,
+    () => source().commits,
   );
-  mirrored(
+  counter(
     registry,
     'graybridge_batches_held_total',
     'Times a batch was held because the sink was down.',
-    () => sources.source().holds,
+    () => source().holds,
   );
-
-  const undelivered: Record<string, number> = {};
-  new Counter({
-    name: 'graybridge_records_undelivered_total',
-    help: 'Records not sent to Graylog, by reason (excluded by annotation, too large, rejected).',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      for (const [reason, total] of Object.entries(sources.pipeline().undelivered)) {
-        const delta = total - (undelivered[reason] ?? 0);
-        if (delta > 0) this.inc({ reason }, delta);
-        undelivered[reason] = Math.max(undelivered[reason] ?? 0, total);
-      }
-    },
-  });
-  new Gauge({
-    name: 'graybridge_sink_up',
-    help: '1 while the sink can deliver, 0 while it is failing or its circuit is open.',
-    registers: [registry],
-    collect() {
-      this.set(sources.sinkHealthy() ? 1 : 0);
-    },
-  });
+  gauge(
+    registry,
+    'graybridge_sink_up',
+    '1 while the sink can deliver, 0 while it is failing or its circuit is open.',
+    () => (sources.sinkHealthy() ? 1 : 0),
+  );
 
   const enricher = sources.enricher;
   if (enricher === undefined) return;
-  mirrored(registry, 'graybridge_enrich_hits_total', 'Lookups that found the pod.', () => enricher().hits);
-  mirrored(
+  counter(registry, 'graybridge_enrich_hits_total', 'Lookups that found the pod.', () => enricher().hits);
+  counter(
     registry,
     'graybridge_enrich_stale_hits_total',
     'Lookups that found a deleted pod within its retention.',
     () => enricher().staleHits,
   );
-  mirrored(registry, 'graybridge_enrich_misses_total', 'Lookups that did not find the pod.', () => enricher().misses);
-  new Gauge({
-    name: 'graybridge_enrich_cached_pods',
-    help: 'Pods in the enricher cache (deleted ones within retention included).',
-    registers: [registry],
-    collect() {
-      this.set(enricher().cachedPods);
-    },
-  });
-  new Gauge({
-    name: 'graybridge_enrich_watch_restarts',
-    help: 'Restarts of each Kubernetes watch after an error.',
-    labelNames: ['resource'],
-    registers: [registry],
-    collect() {
-      for (const watch of enricher().watches) this.set({ resource: watch.resource }, watch.restarts);
-    },
-  });
-  new Gauge({
-    name: 'graybridge_enrich_watch_up',
-    help: '1 while a watch is watching, 0 while it lists, backs off or is stopped.',
-    labelNames: ['resource'],
-    registers: [registry],
-    collect() {
-      for (const watch of enricher().watches)
-        this.set({ resource: watch.resource }, watch.state === 'watching' ? 1 : 0);
-    },
-  });
+  counter(registry, 'graybridge_enrich_misses_total', 'Lookups that did not find the pod.', () => enricher().misses);
+  gauge(
+    registry,
+    'graybridge_enrich_cached_pods',
+    'Pods in the enricher cache (deleted ones within retention included).',
+    () => enricher().cachedPods,
+  );
+  const perWatch = (value: (w: EnricherStats['watches'][number]) => number) => () =>
+    Object.fromEntries(enricher().watches.map((w) => [w.resource, value(w)]));
+  gauge(
+    registry,
+    'graybridge_enrich_watch_restarts',
+    'Restarts of each Kubernetes watch after an error.',
+    perWatch((w) => w.restarts),
+  );
+  gauge(
+    registry,
+    'graybridge_enrich_watch_up',
+    '1 while a watch is watching, 0 while it lists, backs off or is stopped.',
+    perWatch((w) => (w.state === 'watching' ? 1 : 0)),
+  );
 }

@@ -87,10 +87,9 @@ export function decodeGelfPayload(payload: Buffer, receivedAtMillis: number, sen
   if (short.trim() === '' && alternative.trim() === '') {
     return { accepted: false, reason: 'missing mandatory short_message or message' };
   }
-  if (short === '' && alternative !== '') {
-    // Accepted by the decoder but dropped later as incomplete (Graylog quirk): treat as rejected.
-    if ('short_message' in gelf)
-      return { accepted: false, reason: 'empty short_message next to message: dropped as incomplete' };
+  if ('short_message' in gelf && short === '') {
+    // Accepted by the decoder next to a `message`, but dropped later as incomplete (Graylog quirk).
+    return { accepted: false, reason: 'empty short_message next to message: dropped as incomplete' };
   }
 
   const fields: Record<string, string | number> = {};
