@@ -9,3 +9,4 @@ export type { FetchStats } from './pod-fetcher.js';
 export type { OwnerStats } from './owner.js';
 export { EnricherError, EnricherErrorCodes, invalidOption, type EnricherErrorCode } from './errors.js';
 export { enricherClusterRoleRules } from './rbac.js';
+export { checkApiAccess, type ApiAccessReport } from './access.js';

@@ -113,7 +113,7 @@ function patterns(value: unknown, field: string, fallback: readonly string[]): r
   return value as string[];
 }
 
-function kubeconfigFrom(value: unknown): KubeConfig {
+export function kubeconfigFrom(value: unknown): KubeConfig {
   if (value instanceof KubeConfig) return value;
   const config = new KubeConfig();
   if (typeof value === 'string') {

@@ -38,7 +38,8 @@ export function invalidOption(field: string, expected: string, given: unknown): 
   );
 }
 
-function describeValue(value: unknown): string {
+/** A value as an error message shows it: strings quoted, objects by kind. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined || value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : 'an object';

@@ -7,3 +7,7 @@ export { KafkaSource, type KafkaSourceOptions, type BatchVerdict, type SourceSta
 export { createPipeline, type PipelineOptions, type PipelineStats, type UndeliveredReason } from './pipeline.js';
 export { startOpsServer, type OpsServer, type OpsServerOptions, type Check } from './ops/server.js';
 export { registerForwarderMetrics, type MetricSources } from './ops/metrics.js';
+export { startForwarder, type RunningForwarder } from './forwarder.js';
+export { loadConfig, type ForwarderConfig, type LoadedConfig } from './config/index.js';
+export type { PartitionLag, GroupStatus } from './source/kafka-source.js';
+export type { MetricRecorders } from './ops/metrics.js';

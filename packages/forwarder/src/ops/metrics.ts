@@ -1,13 +1,23 @@
 import type { EnricherStats } from '@graybridge/enricher';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PipelineStats } from '../pipeline.js';
-import type { SourceStats } from '../source/kafka-source.js';
+import type { PartitionLag, SourceStats } from '../source/kafka-source.js';
 
 export interface MetricSources {
   readonly pipeline: () => PipelineStats;
   readonly source: () => SourceStats;
-  readonly enricher?: () => EnricherStats;
+  /** Undefined until the enricher has started. */
+  readonly enricher?: () => EnricherStats | undefined;
   readonly sinkHealthy: () => boolean;
+  /** Lag of the partitions assigned to this member. */
+  readonly lag?: () => readonly PartitionLag[];
+  readonly groupJoined?: () => boolean;
+}
+
+/** What the caller records itself, as it happens. */
+export interface MetricRecorders {
+  /** Time from a batch handed to the pipeline until it was delivered (or held). */
+  observeBatch(seconds: number, outcome: 'done' | 'retry'): void;
 }
 
 /** A number, or one number per label value. */
@@ -53,8 +63,33 @@ function gauge(registry: Registry, name: string, help: string, read: () => Readi
  * sent and undelivered by reason, batches held while the sink was down, enrichment hits/misses and
  * watch health. All read from the stages' counters at scrape time.
  */
-export function registerForwarderMetrics(registry: Registry, sources: MetricSources): void {
+export function registerForwarderMetrics(registry: Registry, sources: MetricSources): MetricRecorders {
   const { pipeline, source } = sources;
+  const batchSeconds = new Histogram({
+    name: 'graybridge_batch_duration_seconds',
+    help: 'Time to decode, enrich, encode and deliver one partition batch; outcome "retry" when the sink could not take it.',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const { lag, groupJoined } = sources;
+  if (lag !== undefined) {
+    new Gauge({
+      name: 'graybridge_consumer_lag_records',
+      help: "Records not yet committed in each of this member's partitions (end offset − committed offset).",
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset(); // a revoked partition is another member's now
+        for (const p of lag()) this.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
+      },
+    });
+  }
+  if (groupJoined !== undefined) {
+    gauge(registry, 'graybridge_consumer_group_joined', '1 while this member is in its consumer group.', () =>
+      groupJoined() ? 1 : 0,
+    );
+  }
   counter(
     registry,
     'graybridge_records_received_total',
@@ -105,24 +140,32 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
     () => (sources.sinkHealthy() ? 1 : 0),
   );
 
+  const recorders: MetricRecorders = {
+    observeBatch: (seconds, outcome) => batchSeconds.observe({ outcome }, seconds),
+  };
   const enricher = sources.enricher;
-  if (enricher === undefined) return;
-  counter(registry, 'graybridge_enrich_hits_total', 'Lookups that found the pod.', () => enricher().hits);
+  if (enricher === undefined) return recorders;
+  counter(registry, 'graybridge_enrich_hits_total', 'Lookups that found the pod.', () => enricher()?.hits ?? 0);
   counter(
     registry,
     'graybridge_enrich_stale_hits_total',
     'Lookups that found a deleted pod within its retention.',
-    () => enricher().staleHits,
+    () => enricher()?.staleHits ?? 0,
   );
-  counter(registry, 'graybridge_enrich_misses_total', 'Lookups that did not find the pod.', () => enricher().misses);
+  counter(
+    registry,
+    'graybridge_enrich_misses_total',
+    'Lookups that did not find the pod.',
+    () => enricher()?.misses ?? 0,
+  );
   gauge(
     registry,
     'graybridge_enrich_cached_pods',
     'Pods in the enricher cache (deleted ones within retention included).',
-    () => enricher().cachedPods,
+    () => enricher()?.cachedPods ?? 0,
   );
   const perWatch = (value: (w: EnricherStats['watches'][number]) => number) => () =>
-    Object.fromEntries(enricher().watches.map((w) => [w.resource, value(w)]));
+    Object.fromEntries((enricher()?.watches ?? []).map((w) => [w.resource, value(w)]));
   gauge(
     registry,
     'graybridge_enrich_watch_restarts',
@@ -135,4 +178,5 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
     '1 while a watch is watching, 0 while it lists, backs off or is stopped.',
     perWatch((w) => (w.state === 'watching' ? 1 : 0)),
   );
+  return recorders;
 }

@@ -53,6 +53,7 @@ export class CircuitBreaker implements Sink {
   private openedAt = 0;
   private state: BreakerState = 'closed';
   private trialInFlight = false;
+  private lastError: ForwarderError | undefined;
 
   constructor(
     private readonly sink: Sink,
@@ -69,6 +70,11 @@ export class CircuitBreaker implements Sink {
 
   healthy(): boolean {
     return this.currentState() === 'closed' && this.sink.healthy();
+  }
+
+  /** Why the last attempt failed, until one succeeds (for readiness and logs). */
+  lastFailure(): ForwarderError | undefined {
+    return this.lastError;
   }
 
   async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
@@ -89,12 +95,14 @@ export class CircuitBreaker implements Sink {
     const outcome = await this.sink.send(batch);
     this.trialInFlight = false;
     if (outcome.kind === 'retryable') {
+      this.lastError = outcome.error;
       this.failures += 1;
       if (state === 'half-open' || this.failures >= this.options.failureThreshold) {
         this.state = 'open';
         this.openedAt = this.now();
       }
     } else {
+      this.lastError = undefined;
       this.failures = 0;
       this.state = 'closed';
     }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerKafkaCodecs } from '@graybridge/log-sdk';
-import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type SASLOptions } from 'kafkajs';
 import type { KafkaRecord } from '../record.js';
 
 export interface KafkaSourceOptions {
@@ -10,6 +11,31 @@ export interface KafkaSourceOptions {
   readonly clientId?: string;
   /** Partitions processed at the same time (each one strictly in order). @defaultValue 2 */
   readonly partitionsConcurrently?: number;
+  /** Most bytes fetched per partition at once; bounds memory in flight. @defaultValue 1048576 */
+  readonly fetchMaxBytesPerPartition?: number;
+  /** A new group starts at the oldest retained record. @defaultValue true */
+  readonly fromBeginning?: boolean;
+  readonly tls?: ConnectionOptions;
+  readonly sasl?: {
+    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    readonly username: string;
+    readonly password: string;
+  };
+  /** How often the lag of the assigned partitions is read from the brokers; 0 = never. @defaultValue 10000 */
+  readonly lagIntervalMillis?: number;
+}
+
+/** Records between the group's committed offset and the end of one assigned partition. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+/** Whether this member is in its group, with the reason when it is not. */
+export interface GroupStatus {
+  readonly joined: boolean;
+  readonly detail?: string;
 }
 
 /** What the pipeline says about a batch of one partition. */
@@ -37,36 +63,109 @@ export interface SourceStats {
  */
 export class KafkaSource {
   private readonly consumer: Consumer;
+  private readonly admin: Admin;
   private readonly counts = { batches: 0, records: 0, commits: 0, holds: 0 };
   private stopping = false;
+  private group: GroupStatus = { joined: false, detail: 'not started' };
+  private assignment: Readonly<Record<string, readonly number[]>> = {};
+  private lagSample: readonly PartitionLag[] = [];
+  private lagTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
     registerKafkaCodecs();
-    this.consumer = new Kafka({
+    const kafka = new Kafka({
       clientId: options.clientId ?? 'graybridge-forwarder',
       brokers: [...options.brokers],
       logLevel: logLevel.NOTHING,
-    }).consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+      ...(options.tls === undefined ? {} : { ssl: options.tls }),
+      ...(options.sasl === undefined ? {} : { sasl: { ...options.sasl } as SASLOptions }),
+    });
+    const perPartition = options.fetchMaxBytesPerPartition ?? 1024 * 1024;
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: perPartition,
+      maxBytes: perPartition * (options.partitionsConcurrently ?? 2),
+    });
+    this.admin = kafka.admin();
+    const { events } = this.consumer;
+    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      this.group = { joined: true };
+      this.assignment = payload.memberAssignment;
+    });
+    this.consumer.on(events.REBALANCING, () => (this.group = { joined: false, detail: 'rebalancing' }));
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      this.group = { joined: false, detail: `consumer crashed: ${payload.error.message}` };
+    });
+    this.consumer.on(events.STOP, () => (this.group = { joined: false, detail: 'stopped' }));
   }
 
   stats(): SourceStats {
     return { ...this.counts };
   }
 
+  groupStatus(): GroupStatus {
+    return this.group;
+  }
+
+  /** The latest lag reading of the partitions assigned to this member. */
+  lag(): readonly PartitionLag[] {
+    return this.lagSample;
+  }
+
   async start(handle: (records: readonly KafkaRecord[]) => Promise<BatchVerdict>): Promise<void> {
+    this.group = { joined: false, detail: 'joining' };
     await this.consumer.connect();
-    for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.admin.connect();
+    for (const topic of this.options.topics) {
+      await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+    }
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 2,
       eachBatch: (payload) => this.onBatch(payload, handle),
     });
+    const interval = this.options.lagIntervalMillis ?? 10_000;
+    if (interval > 0) this.scheduleLag(interval);
   }
 
+  /** Stops fetching, lets the batch in hand finish and commit (a held one is abandoned), leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.lagTimer);
     await this.consumer.disconnect();
+    await this.admin.disconnect();
+  }
+
+  private scheduleLag(interval: number): void {
+    this.lagTimer = setTimeout(() => {
+      void this.readLag().finally(() => {
+        if (!this.stopping) this.scheduleLag(interval);
+      });
+    }, interval);
+    this.lagTimer.unref();
+  }
+
+  /** Lag = end offset − committed offset (or − the oldest retained one before the first commit). */
+  private async readLag(): Promise<void> {
+    const sample: PartitionLag[] = [];
+    try {
+      for (const [topic, partitions] of Object.entries(this.assignment)) {
+        const ends = await this.admin.fetchTopicOffsets(topic);
+        const [committed] = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+        for (const partition of partitions) {
+          const end = ends.find((e) => e.partition === partition);
+          if (end === undefined) continue;
+          const done = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+          const from = done >= 0 ? done : Number(this.options.fromBeginning === false ? end.high : end.low);
+          sample.push({ topic, partition, lag: Math.max(0, Number(end.high) - from) });
+        }
+      }
+      this.lagSample = sample;
+    } catch {
+      // Brokers unreachable: keep the last reading; the group status says what is wrong.
+    }
   }
 
   private async onBatch(

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// `graybridge <command>`: the forwarder's command line. Exit codes: 0 done, 1 failed at run time,
+// 2 bad usage or config (the message names the option).
+import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
+import { configCommand } from './config-command.js';
+import { doctor } from './doctor.js';
+import { forward } from './forward.js';
+import { gelfReceive } from './gelf-receive.js';
+import { optionsHelp } from './help.js';
+
+const usage = `usage: graybridge <command> [options]
+
+commands:
+  forward        consume Kafka, enrich, send GELF to Graylog (the DaemonSet's process)
+  doctor         check Kafka, the GELF endpoint and the API server with the forwarder's config; print a table
+  gelf-receive   a local GELF endpoint (TCP, UDP, HTTP) that applies Graylog's decode rules and prints
+                 what Graylog would index
+  config         print the effective config (secrets hidden); "config schema" prints its JSON Schema
+
+forward, doctor and config read the same options: --config FILE (YAML or JSON), GRAYBRIDGE_* env
+variables, then flags, later ones winning. "graybridge forward --help" lists them all.`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  forward,
+  doctor,
+  'gelf-receive': gelfReceive,
+  config: configCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`graybridge: unknown command ${JSON.stringify(name)}\n\n${usage}`);
+    return 2;
+  }
+  if (name !== 'gelf-receive' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(optionsHelp(name));
+    return 0;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  // Exit explicitly: client libraries may keep timers alive after a clean stop.
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const usageError = error instanceof ForwarderError && error.code === ForwarderErrorCodes.invalidOption;
+    console.error(`graybridge: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(usageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,11 @@
+export { forwarderConfigSchema, type ForwarderConfig, type Field, type Section, type ConfigOf } from './schema.js';
+export {
+  loadConfig,
+  configLeaves,
+  redactedConfig,
+  type ConfigInputs,
+  type ConfigLeaf,
+  type LoadedConfig,
+  type ValueSource,
+} from './load.js';
+export { configJsonSchema, configReferenceMarkdown } from './reference.js';

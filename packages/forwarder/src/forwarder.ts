@@ -1,0 +1,200 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createEnricher, type Enricher } from '@graybridge/enricher';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { readOptionFile, tlsMaterial } from './config/files.js';
+import type { ForwarderConfig } from './config/schema.js';
+import { defaultGelfLimits } from './encode/gelf.js';
+import { registerForwarderMetrics } from './ops/metrics.js';
+import { startOpsServer, type Check, type OpsServer } from './ops/server.js';
+import { createPipeline, type PipelineStats } from './pipeline.js';
+import type { KafkaRecord } from './record.js';
+import { createSink } from './sink/from-config.js';
+import { KafkaSource, type KafkaSourceOptions, type PartitionLag, type SourceStats } from './source/kafka-source.js';
+
+export interface RunningForwarder {
+  /** The admin port actually bound (config `ops.port` 0 picks a free one). */
+  readonly opsPort: number;
+  readiness(): Readonly<Record<string, Check>>;
+  stats(): { readonly pipeline: PipelineStats; readonly source: SourceStats; readonly lag: readonly PartitionLag[] };
+  /**
+   * The SIGTERM path: stop fetching, let the batch in hand finish and commit within
+   * `ops.drainTimeoutMillis`, leave the group, close the sink. `drained` is false when the deadline
+   * passed first: whatever was not committed is redelivered to the group (no loss, maybe duplicates).
+   */
+  stop(): Promise<{ readonly drained: boolean }>;
+}
+
+function kafkaSecurity(kafka: ForwarderConfig['kafka']): Pick<KafkaSourceOptions, 'tls' | 'sasl'> {
+  const tls = tlsMaterial(kafka.tls, 'kafka.tls');
+  const { sasl } = kafka;
+  if (sasl.mechanism === 'none') return tls === undefined ? {} : { tls };
+  const password =
+    sasl.passwordFile === undefined
+      ? (sasl.password ?? '')
+      : readOptionFile(sasl.passwordFile, 'kafka.sasl.passwordFile').trim();
+  return {
+    ...(tls === undefined ? {} : { tls }),
+    sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password },
+  };
+}
+
+function topicPatterns(topics: readonly string[]): (string | RegExp)[] {
+  return topics.map((topic) => {
+    const pattern = /^\/(.+)\/$/.exec(topic)?.[1];
+    return pattern === undefined ? topic : new RegExp(pattern);
+  });
+}
+
+async function startEnricher(config: ForwarderConfig['kubernetes'], logger: Logger): Promise<Enricher | undefined> {
+  if (!config.enabled) return undefined;
+  const enricher = createEnricher({
+    ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
+    labels: { include: config.labelsInclude, exclude: config.labelsExclude },
+    annotations: { include: config.annotationsInclude },
+    namespaceLabels: config.namespaceLabels,
+    resolveOwners: config.resolveOwners,
+    deletedPodRetentionMillis: config.deletedPodRetentionMillis,
+  });
+  const synced = await Promise.race([
+    enricher.ready().then(() => true),
+    sleep(config.syncTimeoutMillis, false, { ref: false }),
+  ]);
+  if (synced) logger.info({ pods: enricher.stats().cachedPods }, 'kubernetes metadata synced');
+  else
+    logger.warn(
+      { waitedMillis: config.syncTimeoutMillis, watches: enricher.stats().watches },
+      'kubernetes metadata not synced yet: consuming anyway, records of unknown pods get _k8s_unresolved',
+    );
+  return enricher;
+}
+
+function enricherCheck(enabled: boolean, enricher: Enricher | undefined): Check {
+  if (!enabled) return { ok: true, detail: 'disabled' };
+  if (enricher === undefined) return { ok: false, detail: 'waiting for the first pod list' };
+  const down = enricher.stats().watches.filter((w) => w.state !== 'watching');
+  if (down.length === 0) return { ok: true };
+  return {
+    ok: false,
+    detail: down
+      .map((w) => `${w.resource} watch ${w.state}${w.lastError === null ? '' : `: ${w.lastError}`}`)
+      .join('; '),
+  };
+}
+
+/**
+ * Builds and starts the forwarder from a validated config: admin port first (so probes answer
+ * while it starts), enricher (waits for the first sync, bounded), sink with retry and breaker, the
+ * pipeline, then the Kafka consumer group. Readiness changes are logged as they happen.
+ */
+export async function startForwarder(config: ForwarderConfig, logger: Logger): Promise<RunningForwarder> {
+  const security = kafkaSecurity(config.kafka);
+  const { sink, breaker } = createSink(config.gelf);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let enricher: Enricher | undefined;
+  const source = new KafkaSource({
+    brokers: config.kafka.brokers,
+    topics: topicPatterns(config.kafka.topics),
+    groupId: config.kafka.groupId,
+    clientId: config.kafka.clientId,
+    partitionsConcurrently: config.kafka.partitionsConcurrently,
+    fetchMaxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+    fromBeginning: config.kafka.fromBeginning,
+    lagIntervalMillis: config.ops.lagIntervalMillis,
+    ...security,
+  });
+  const readiness = (): Record<string, Check> => {
+    const group = source.groupStatus();
+    const failure = breaker.lastFailure();
+    return {
+      kafka: group.joined
+        ? { ok: true }
+        : { ok: false, detail: `group ${config.kafka.groupId}: ${group.detail ?? 'not joined'}` },
+      gelf: breaker.healthy()
+        ? { ok: true }
+        : {
+            ok: false,
+            detail: `${sink.endpoint}: circuit ${breaker.currentState()}${failure ? `: ${failure.message}` : ''}`,
+          },
+      kubernetes: enricherCheck(config.kubernetes.enabled, enricher),
+    };
+  };
+  const pipeline = createPipeline({
+    sink,
+    lookup: (query) => enricher?.lookup(query),
+    decode: { maxRecordBytes: config.decode.maxRecordBytes },
+    limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
+  });
+  const recorders = registerForwarderMetrics(registry, {
+    pipeline: () => pipeline.stats(),
+    source: () => source.stats(),
+    sinkHealthy: () => breaker.healthy(),
+    lag: () => source.lag(),
+    groupJoined: () => source.groupStatus().joined,
+    ...(config.kubernetes.enabled ? { enricher: () => enricher?.stats() } : {}),
+  });
+  const ops: OpsServer = await startOpsServer({
+    port: config.ops.port,
+    host: config.ops.host,
+    registry,
+    readiness,
+  });
+  logger.info({ opsPort: ops.port }, 'admin port listening: /metrics /healthz /readyz');
+
+  // Log each readiness check when it flips, with the reason: the first thing an operator reads.
+  let previous: Record<string, Check> = {};
+  const watchReadiness = setInterval(() => {
+    const now = readiness();
+    for (const [name, check] of Object.entries(now)) {
+      if (previous[name]?.ok === check.ok) continue;
+      if (check.ok) logger.info({ check: name }, `${name} ready`);
+      else logger.warn({ check: name, detail: check.detail }, `${name} not ready`);
+    }
+    previous = now;
+  }, 1000);
+  watchReadiness.unref();
+
+  try {
+    enricher = await startEnricher(config.kubernetes, logger);
+    const handle = async (records: readonly KafkaRecord[]) => {
+      const started = process.hrtime.bigint();
+      const verdict = await pipeline.handle(records);
+      recorders.observeBatch(Number(process.hrtime.bigint() - started) / 1e9, verdict);
+      return verdict;
+    };
+    await source.start(handle);
+    logger.info(
+      {
+        brokers: config.kafka.brokers,
+        topics: config.kafka.topics,
+        groupId: config.kafka.groupId,
+        sink: sink.endpoint,
+      },
+      'forwarding',
+    );
+  } catch (error) {
+    clearInterval(watchReadiness);
+    await Promise.allSettled([source.stop(), enricher?.stop(), sink.close(), ops.close()]);
+    throw error;
+  }
+
+  return {
+    opsPort: ops.port,
+    readiness,
+    stats: () => ({ pipeline: pipeline.stats(), source: source.stats(), lag: source.lag() }),
+    async stop() {
+      clearInterval(watchReadiness);
+      const drained = await Promise.race([
+        source.stop().then(
+          () => true,
+          () => false,
+        ),
+        sleep(config.ops.drainTimeoutMillis, false, { ref: false }),
+      ]);
+      await Promise.allSettled([enricher?.stop(), sink.close()]);
+      await ops.close();
+      return { drained };
+    },
+  };
+}
