@@ -118,7 +118,7 @@ export async function startKube(
       adminToken,
       caFile: serving.caCert,
       etcd: etcdUrl,
-      version: /\/v([^/]+)\/kube-apiserver$/.exec(apiserverBinary)?.[1] ?? 'unknown',
+      version: /\/v([^/-]+)(?:-r\d+)?\/kube-apiserver$/.exec(apiserverBinary)?.[1] ?? 'unknown',
     },
     processes: [etcd, apiserver],
     apiserver: launch,

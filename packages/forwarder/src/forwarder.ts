@@ -100,6 +100,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     clientId: config.kafka.clientId,
     partitionsConcurrently: config.kafka.partitionsConcurrently,
     fetchMaxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+    sessionTimeoutMillis: config.kafka.sessionTimeoutMillis,
     fromBeginning: config.kafka.fromBeginning,
     lagIntervalMillis: config.ops.lagIntervalMillis,
     ...security,

@@ -6,7 +6,8 @@ source "$(dirname "$0")/common.sh"
 
 # Only the two binary paths go to stdout; everything else goes to stderr.
 build_apiserver() {
-  local out="$GRAYBRIDGE_CACHE/kubernetes/v$KUBERNETES_VERSION"
+  # -r2: stamped with its version (an unstamped build says v0.0.0-master to clients and doctor).
+  local out="$GRAYBRIDGE_CACHE/kubernetes/v$KUBERNETES_VERSION-r2"
   [ -x "$out/kube-apiserver" ] && return 0
   log "building kube-apiserver v$KUBERNETES_VERSION (several minutes on 2 cores)"
   local work; work=$(mktemp -d)
@@ -20,7 +21,10 @@ build_apiserver() {
     grep -E '=> \./staging/' "$gomod" | awk -v v="v0.$minor" '{print "replace " $1 " => " $1 " " v}' >>go.mod
     go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBERNETES_VERSION" >&2
     mkdir -p "$out.tmp"
-    go build -trimpath -ldflags '-s -w' -o "$out.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    local v=k8s.io/component-base/version
+    go build -trimpath -o "$out.tmp/kube-apiserver" \
+      -ldflags "-s -w -X $v.gitVersion=v$KUBERNETES_VERSION -X $v.gitMajor=1 -X $v.gitMinor=${minor%%.*} -X $v.gitTreeState=clean" \
+      k8s.io/kubernetes/cmd/kube-apiserver
   )
   rm -rf "$work" "$out"; mv "$out.tmp" "$out"
 }
@@ -42,5 +46,5 @@ build_etcd() {
 
 with_lock kube build_apiserver
 with_lock etcd build_etcd
-echo "$GRAYBRIDGE_CACHE/kubernetes/v$KUBERNETES_VERSION/kube-apiserver"
+echo "$GRAYBRIDGE_CACHE/kubernetes/v$KUBERNETES_VERSION-r2/kube-apiserver"
 echo "$GRAYBRIDGE_CACHE/etcd/v$ETCD_VERSION/etcd"

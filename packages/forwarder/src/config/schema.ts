@@ -103,6 +103,13 @@ export const forwarderConfigSchema = {
       max: 64,
       doc: 'Partitions processed at the same time; each one strictly in order.',
     },
+    sessionTimeoutMillis: {
+      type: 'integer',
+      default: 30_000,
+      min: 6000,
+      max: 300_000,
+      doc: 'A member silent this long (crashed, killed) loses its partitions to the others.',
+    },
     fetchMaxBytesPerPartition: {
       type: 'integer',
       default: 1024 * 1024,

@@ -11,6 +11,8 @@ export interface KafkaSourceOptions {
   readonly clientId?: string;
   /** Partitions processed at the same time (each one strictly in order). @defaultValue 2 */
   readonly partitionsConcurrently?: number;
+  /** A member silent this long loses its partitions. @defaultValue 30000 */
+  readonly sessionTimeoutMillis?: number;
   /** Most bytes fetched per partition at once; bounds memory in flight. @defaultValue 1048576 */
   readonly fetchMaxBytesPerPartition?: number;
   /** A new group starts at the oldest retained record. @defaultValue true */
@@ -84,6 +86,7 @@ export class KafkaSource {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMillis ?? 30_000,
       maxBytesPerPartition: perPartition,
       maxBytes: perPartition * (options.partitionsConcurrently ?? 2),
     });

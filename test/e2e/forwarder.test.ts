@@ -1,0 +1,225 @@
+// The forwarder as operators run it (`graybridge forward`, a separate process) on the real rig:
+// SDK → Kafka → forwarder → GELF endpoint with metadata from the real API server, and the faults
+// the issue names: GELF endpoint down, SIGKILL mid-stream, rebalances between two forwarders.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, useRig } from '@graybridge/rig';
+import { startCountingReceiver, type CountingReceiver } from '../fixtures/gelf.js';
+import { committedOffsets, createTopic, RecordProducer } from '../fixtures/kafka.js';
+import { runExampleApp, startForwarderProcess, until, type ForwarderProcess } from '../fixtures/processes.js';
+import { createDeploymentPod, podEnv, type Workload } from '../fixtures/workload.js';
+
+const rig = useRig(['kafka', 'kube']);
+const brokers = (): string[] => [...(rig().kafka?.brokers ?? [])];
+
+function forwarderEnv(topic: string, groupId: string, gelf: Record<string, string>): Record<string, string> {
+  return {
+    GRAYBRIDGE_KAFKA_BROKERS: brokers().join(','),
+    GRAYBRIDGE_KAFKA_TOPICS: topic,
+    GRAYBRIDGE_KAFKA_GROUP_ID: groupId,
+    GRAYBRIDGE_KUBERNETES_KUBECONFIG: rig().kube?.kubeconfig ?? '',
+    GRAYBRIDGE_OPS_LAG_INTERVAL_MILLIS: '300',
+    GRAYBRIDGE_OPS_HOST: '127.0.0.1',
+    ...gelf,
+  };
+}
+
+async function stopCleanly(forwarder: ForwarderProcess): Promise<void> {
+  const exit = await forwarder.stop('SIGTERM');
+  assert.deepEqual(exit, { code: 0, signal: null }, forwarder.stderr());
+  assert.ok(forwarder.logs.some((l) => l.msg === 'stopped: everything handled is committed'));
+}
+
+describe('graybridge forward end to end: SDK → Kafka → forwarder → GELF, metadata from the API server', () => {
+  let workload: Workload | undefined;
+  const deploymentPod = async (): Promise<Workload> =>
+    (workload ??= await createDeploymentPod(rig().kube?.kubeconfig ?? '', `e2e-${randomUUID().slice(0, 8)}`));
+
+  for (const transport of ['tcp', 'udp', 'http'] as const) {
+    it(`over GELF ${transport.toUpperCase()}: every record arrives once, enriched, nothing Graylog would drop`, async () => {
+      const pod = await deploymentPod();
+      const topic = await createTopic(brokers(), `e2e-${transport}`, 2);
+      const gelf = await startCountingReceiver(transport);
+      const port = String(gelf.receiver.ports[transport] ?? 0);
+      const forwarder = await startForwarderProcess(
+        forwarderEnv(topic, `e2e-${transport}`, {
+          GRAYBRIDGE_GELF_TRANSPORT: transport,
+          ...(transport === 'http'
+            ? { GRAYBRIDGE_GELF_URL: `http://127.0.0.1:${port}/gelf` }
+            : { GRAYBRIDGE_GELF_HOST: '127.0.0.1', GRAYBRIDGE_GELF_PORT: port }),
+        }),
+      );
+      try {
+        const app = await runExampleApp({
+          ...podEnv(pod),
+          GRAYBRIDGE_KAFKA_BROKERS: brokers().join(','),
+          GRAYBRIDGE_KAFKA_TOPIC: topic,
+          EXAMPLE_RECORDS: '10',
+        });
+        assert.ok(app.sent > 30, app.says);
+        await until(() => gelf.unique() >= app.sent, 30_000, `${app.sent} messages over ${transport}`);
+        await sleep(500);
+        assert.equal(gelf.messages.length, app.sent, 'no duplicates without faults');
+        for (const { transport: via, message, droppedFields } of gelf.messages) {
+          assert.equal(via, transport);
+          assert.equal(message.source, pod.pod);
+          assert.equal(message.fields.k8s_namespace, pod.namespace);
+          assert.equal(message.fields.k8s_owner_kind, 'Deployment');
+          assert.equal(message.fields.k8s_owner_name, 'checkout');
+          assert.equal(message.fields.k8s_container_image, pod.image);
+          assert.equal(message.fields.k8s_namespace_label_team, 'payments');
+          assert.deepEqual(droppedFields, []);
+        }
+        const failed = gelf.messages.find((m) => m.message.message === 'payment failed');
+        assert.equal(failed?.message.fields.err_type, 'Error');
+        assert.equal((await forwarder.readyz()).status, 200);
+        assert.equal(await forwarder.metric('graybridge_records_sent_total'), app.sent);
+        await until(async () => (await forwarder.metric('graybridge_consumer_lag_records')) === 0, 10_000, 'lag 0');
+      } finally {
+        await stopCleanly(forwarder);
+        await gelf.close();
+      }
+    });
+  }
+});
+
+describe('graybridge forward under faults', () => {
+  it('GELF endpoint down 30 s: not ready, stays in its group, lag rises and falls, nothing lost', async () => {
+    const topic = await createTopic(brokers(), 'e2e-down', 2);
+    const port = await freePort();
+    const groupId = `e2e-down-${randomUUID().slice(0, 8)}`;
+    const forwarder = await startForwarderProcess(
+      forwarderEnv(topic, groupId, {
+        GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+        GRAYBRIDGE_GELF_PORT: String(port),
+        GRAYBRIDGE_GELF_CONNECT_TIMEOUT_MILLIS: '500',
+        GRAYBRIDGE_GELF_BREAKER_COOLDOWN_MILLIS: '1000',
+        GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
+      }),
+    );
+    const producer = new RecordProducer(brokers(), topic);
+    let gelf: CountingReceiver | undefined;
+    try {
+      await producer.connect();
+      await producer.send(300);
+      await until(async () => (await forwarder.metric('graybridge_consumer_lag_records')) === 300, 15_000, 'lag 300');
+      const down = await forwarder.readyz();
+      assert.equal(down.status, 503);
+      const sinkCheck = down.body.checks.gelf;
+      assert.equal(sinkCheck?.ok, false);
+      assert.match(sinkCheck.detail ?? '', new RegExp(`gelf-tcp://127\\.0\\.0\\.1:${port}: circuit`));
+      assert.match(sinkCheck.detail ?? '', /ECONNREFUSED/);
+      // 30 s down: the member stays in its group (heartbeats while holding the batch).
+      const outage = Date.now();
+      while (Date.now() - outage < 30_000) {
+        const ready = await forwarder.readyz();
+        assert.equal(
+          ready.body.checks.kafka?.ok,
+          true,
+          `left the group during the outage: ${JSON.stringify(ready.body)}`,
+        );
+        await sleep(2000);
+      }
+      assert.equal(await forwarder.metric('graybridge_records_sent_total'), 0);
+      assert.ok((await forwarder.metric('graybridge_batches_held_total')) > 0);
+      assert.equal(forwarder.logs.filter((l) => l.msg === 'kafka not ready').length, 0, 'no rebalance');
+
+      gelf = await startCountingReceiver('tcp', port);
+      const receiver = gelf;
+      await until(() => receiver.unique() === 300, 30_000, 'all 300 after the endpoint is back');
+      await until(
+        async () => (await forwarder.metric('graybridge_consumer_lag_records')) === 0,
+        10_000,
+        'lag back to 0',
+      );
+      await until(async () => (await forwarder.readyz()).status === 200, 5000, 'ready again');
+      assert.ok(forwarder.logs.some((l) => l.msg === 'gelf not ready'));
+      assert.ok(forwarder.logs.some((l) => l.msg === 'gelf ready'));
+    } finally {
+      await producer.disconnect();
+      await stopCleanly(forwarder);
+      await gelf?.close();
+    }
+  });
+
+  it('SIGKILL mid-stream, then a restart: nothing lost, duplicates only past the committed offsets', async (t) => {
+    const total = 6000;
+    const topic = await createTopic(brokers(), 'e2e-kill', 3);
+    const groupId = `e2e-kill-${randomUUID().slice(0, 8)}`;
+    const gelf = await startCountingReceiver('tcp');
+    const env = forwarderEnv(topic, groupId, {
+      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+      GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
+      GRAYBRIDGE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '16384',
+      GRAYBRIDGE_KAFKA_SESSION_TIMEOUT_MILLIS: '6000',
+      GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
+    });
+    const producer = new RecordProducer(brokers(), topic);
+    await producer.connect();
+    await producer.send(total);
+    await producer.disconnect();
+    const first = await startForwarderProcess(env);
+    let second: ForwarderProcess | undefined;
+    try {
+      await until(() => gelf.unique() >= total / 4, 30_000, 'a quarter delivered');
+      assert.deepEqual(await first.stop('SIGKILL'), { code: null, signal: 'SIGKILL' });
+      const committed = await committedOffsets(brokers(), groupId, topic);
+      const deliveredBeforeKill = gelf.unique();
+      assert.ok(deliveredBeforeKill < total, 'killed mid-stream');
+
+      second = await startForwarderProcess(env);
+      await until(() => gelf.unique() === total, 60_000, `all ${total} after the restart`);
+      for (const [eventId] of gelf.duplicates()) {
+        const [, partition, offset] = /-(\d+)-(\d+)$/.exec(eventId) ?? [];
+        const from = committed.get(Number(partition)) ?? -1;
+        assert.ok(
+          Number(offset) >= from,
+          `${eventId} was committed (partition ${partition} at ${from}) yet redelivered`,
+        );
+      }
+      const inFlight = total - [...committed.values()].reduce((sum, offset) => sum + Math.max(0, offset), 0);
+      assert.ok(gelf.duplicates().size <= inFlight);
+      t.diagnostic(
+        `${deliveredBeforeKill} delivered before the kill, ${total - inFlight} committed, ${gelf.duplicates().size} redelivered`,
+      );
+    } finally {
+      await (second ? stopCleanly(second) : Promise.resolve());
+      await gelf.close();
+    }
+  });
+
+  it('two forwarders, partitions rebalanced twice while records flow: nothing lost', async () => {
+    const topic = await createTopic(brokers(), 'e2e-rebalance', 4);
+    const groupId = `e2e-rebalance-${randomUUID().slice(0, 8)}`;
+    const gelf = await startCountingReceiver('tcp');
+    const env = forwarderEnv(topic, groupId, {
+      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+      GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
+      GRAYBRIDGE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '16384',
+      GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
+    });
+    const producer = new RecordProducer(brokers(), topic);
+    await producer.connect();
+    const a = await startForwarderProcess(env);
+    let b: ForwarderProcess | undefined;
+    try {
+      // ~500 records/s for 10 s; B joins after 2 s, A leaves (SIGTERM) after 6 s.
+      const flowing = producer.send(5000, 100, 200);
+      await sleep(2000);
+      b = await startForwarderProcess(env);
+      await sleep(4000);
+      await stopCleanly(a);
+      await flowing;
+      await until(() => gelf.unique() === producer.count, 60_000, `all ${producer.count} records`);
+      const bSent = await b.metric('graybridge_records_sent_total');
+      assert.ok(bSent > 0 && bSent < producer.count, `B took over part of the stream (sent ${bSent})`);
+    } finally {
+      await producer.disconnect();
+      await (b ? stopCleanly(b) : Promise.resolve());
+      await a.stop();
+      await gelf.close();
+    }
+  });
+});
