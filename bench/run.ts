@@ -4,7 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benchmarks = { sdk: 'sdk.js', enricher: 'enricher.js', 'gelf-tcp': 'gelf-tcp.js' } as const;
+const benchmarks = {
+  sdk: 'sdk.js',
+  enricher: 'enricher.js',
+  'gelf-tcp': 'gelf-tcp.js',
+  forwarder: 'forwarder.js',
+} as const;
 type Name = keyof typeof benchmarks;
 
 const [name = 'all', ...args] = process.argv.slice(2);

@@ -1,0 +1,200 @@
+// `npm run bench -- forwarder [--records N] [--runs N]`: end-to-end throughput of `graybridge
+// forward` (consumer group → decode → enrich from the real API server → GELF → TCP) against
+// `kcat -C` reading the same topic, side by side in one run on the real broker; RSS of both.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startRig, stopRig } from '@graybridge/rig';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { registerKafkaCodecs } from '@graybridge/log-sdk';
+import { format, machineLine, summarize, writeSection } from './report.js';
+
+const cli = fileURLToPath(new URL('../../packages/forwarder/dist/src/cli/main.js', import.meta.url));
+const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const option = (name: string, fallback: number): number => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const records = option('records', 200_000);
+const runs = option('runs', 3);
+const pods = 16;
+const namespace = 'bench';
+
+/** A typical SDK record: ~500 bytes of JSON with the pod identity. */
+function record(seq: number): { key: string; value: string; headers: Record<string, string> } {
+  const pod = `api-${seq % pods}`;
+  return {
+    key: `${namespace}/${pod}`,
+    value: JSON.stringify({
+      level: 30,
+      time: Date.now(),
+      pid: 7,
+      k8s: { pod, namespace, container: 'app', node: 'node-a' },
+      service: 'api',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      req: { method: 'GET', url: `/v1/orders/${seq}?expand=items`, remoteAddress: '10.1.2.3', userAgent: 'curl/8.5' },
+      res: { statusCode: 200 },
+      responseTime: seq % 250,
+      msg: `request completed: GET /v1/orders/${seq}`,
+      detail: 'y'.repeat(120),
+    }),
+    headers: { 'graybridge-schema': '1' },
+  };
+}
+
+async function createPods(kubeconfig: string): Promise<void> {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfig);
+  const core = config.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace, labels: { team: 'bench' } } } });
+  for (let i = 0; i < pods; i += 1) {
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: `api-${i}`, labels: { app: 'api', tier: 'backend' } },
+        spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'registry.example.com/api:2.0.0' }] },
+      },
+    });
+  }
+}
+
+async function produce(brokers: string[], topic: string): Promise<void> {
+  registerKafkaCodecs();
+  const kafka = new Kafka({ clientId: 'bench-forwarder', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  for (let sent = 0; sent < records; sent += 2000) {
+    const size = Math.min(2000, records - sent);
+    await producer.send({
+      topic,
+      compression: CompressionTypes.GZIP, // the SDK's default
+      messages: Array.from({ length: size }, (_, i) => record(sent + i)),
+    });
+  }
+  await producer.disconnect();
+}
+
+function timeKcat(kcat: string, brokers: string[], topic: string): { rate: number; rssMiB: number } {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(
+    '/usr/bin/time',
+    ['-f', 'maxrss=%M', kcat, '-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n'],
+    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`kcat -C failed: ${result.stderr}`);
+  return { rate: records / seconds, rssMiB: Number(/maxrss=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024 };
+}
+
+/** A GELF TCP endpoint that only counts frames: the receiving side must not be the bottleneck. */
+async function countingEndpoint(): Promise<{ server: Server; port: number; count: () => number; first: () => string }> {
+  let frames = 0;
+  let first = '';
+  const server = createServer((socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      if (first === '') first = chunk.subarray(0, Math.max(0, chunk.indexOf(0))).toString();
+      for (let at = chunk.indexOf(0); at >= 0; at = chunk.indexOf(0, at + 1)) frames += 1;
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port, count: () => frames, first: () => first };
+}
+
+async function timeForwarder(
+  brokers: string[],
+  topic: string,
+  kubeconfig: string,
+  run: number,
+): Promise<{ rate: number; rssMiB: number }> {
+  const endpoint = await countingEndpoint();
+  const child = spawn(process.execPath, [cli, 'forward'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
+      GRAYBRIDGE_KAFKA_TOPICS: topic,
+      GRAYBRIDGE_KAFKA_GROUP_ID: `bench-forwarder-${run}`,
+      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+      GRAYBRIDGE_GELF_PORT: String(endpoint.port),
+      GRAYBRIDGE_KUBERNETES_KUBECONFIG: kubeconfig,
+      GRAYBRIDGE_OPS_PORT: '0',
+      GRAYBRIDGE_OPS_HOST: '127.0.0.1',
+      GRAYBRIDGE_OPS_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  // Timed from the first delivered frame: process start and the first pod list are not throughput.
+  while (endpoint.count() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  const start = process.hrtime.bigint();
+  let maxRss = 0;
+  const sampler = setInterval(() => {
+    const status = spawnSync('cat', [`/proc/${child.pid ?? 0}/status`], { encoding: 'utf8' }).stdout;
+    maxRss = Math.max(maxRss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0));
+  }, 200);
+  while (endpoint.count() < records) await new Promise((resolve) => setTimeout(resolve, 5));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  clearInterval(sampler);
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  endpoint.server.close();
+  // The numbers only count if the messages were really enriched.
+  if (!endpoint.first().includes('"_k8s_label_app":"api"'))
+    throw new Error(`messages were not enriched: ${endpoint.first()}`);
+  return { rate: (records - 1) / seconds, rssMiB: maxRss / 1024 };
+}
+
+async function main(): Promise<void> {
+  const rig = await startRig(['kafka', 'kube', 'kcat'], { ownerPid: process.pid });
+  try {
+    const brokers = [...(rig.kafka?.brokers ?? [])];
+    const kubeconfig = rig.kube?.kubeconfig ?? '';
+    await createPods(kubeconfig);
+    const topic = `bench-forwarder-${Date.now()}`;
+    console.log(`producing ${records} records (~500 B, gzip, 4 partitions)`);
+    await produce(brokers, topic);
+    const kcat: { rate: number[]; rss: number[] } = { rate: [], rss: [] };
+    const ours: { rate: number[]; rss: number[] } = { rate: [], rss: [] };
+    for (let run = 0; run < runs; run += 1) {
+      const k = timeKcat(rig.kcat?.binary ?? 'kcat', brokers, topic);
+      kcat.rate.push(k.rate);
+      kcat.rss.push(k.rssMiB);
+      const f = await timeForwarder(brokers, topic, kubeconfig, run);
+      ours.rate.push(f.rate);
+      ours.rss.push(f.rssMiB);
+      console.log(`run ${run + 1}: kcat -C ${k.rate.toFixed(0)} rec/s, graybridge forward ${f.rate.toFixed(0)} rec/s`);
+    }
+    const ratio = summarize(ours.rate).median / summarize(kcat.rate).median;
+    writeSection(
+      docs,
+      'forwarder',
+      `### Forwarder end to end vs kcat -C
+
+${machineLine({ kafka: rig.kafka?.version ?? '?', kcat: rig.kcat?.version ?? '?', 'kube-apiserver': rig.kube?.version ?? '?' })}
+
+${records.toLocaleString('en-US')} records of ~500 bytes (pino-shaped, gzip-compressed as the SDK sends them) in
+4 partitions; ${pods} pods in the API server. \`graybridge forward\` consumes them as a new
+consumer group, decodes, enriches every record from the watch cache (labels, namespace labels,
+node, image), encodes GELF and writes it over TCP to a local endpoint that only counts frames; it
+is timed from the first frame to the last (process start and the first pod list excluded) and
+commits after every batch. \`kcat -C -e\` reads the same topic to the end and prints each value to
+/dev/null. Median of ${runs} runs (min–max); RSS is the peak.
+
+| reader | records/s | peak RSS MiB |
+| --- | --- | --- |
+| kcat -C (librdkafka, C) | ${format(summarize(kcat.rate))} | ${format(summarize(kcat.rss))} |
+| graybridge forward (decode + enrich + GELF TCP) | ${format(summarize(ours.rate))} | ${format(summarize(ours.rss))} |
+
+**graybridge forward = ${(ratio * 100).toFixed(0)} % of kcat -C** (target ≥ 50 %: ${ratio >= 0.5 ? 'met' : 'missed'}).`,
+    );
+  } finally {
+    await stopRig(rig);
+  }
+}
+
+await main();
