@@ -12,6 +12,8 @@ export interface RedisEndpoint {
 export interface RedisStartOptions {
   readonly dir: string;
   readonly ownerPid?: number;
+  /** A fixed port, e.g. to restart a stopped Redis where its clients expect it. @defaultValue a free one */
+  readonly port?: number;
 }
 
 /** Debian's redis-server on a free loopback port, no persistence, its files in `dir`. */
@@ -19,7 +21,7 @@ export async function startRedis(
   options: RedisStartOptions,
 ): Promise<{ endpoint: RedisEndpoint; process: ServiceProcess }> {
   mkdirSync(options.dir, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const service = startService({
     name: 'redis',
     command: 'redis-server',

@@ -14,6 +14,8 @@ export const ForwarderErrorCodes = {
   sinkRejected: 'GB_FORWARDER_SINK_REJECTED',
   /** The circuit breaker is open: the sink failed repeatedly and is resting. */
   sinkCircuitOpen: 'GB_FORWARDER_SINK_CIRCUIT_OPEN',
+  /** Dead letters could not be stored (Redis down): the batch waits, nothing is committed. */
+  deadLetterUnavailable: 'GB_FORWARDER_DEAD_LETTER_UNAVAILABLE',
 } as const;
 
 export type ForwarderErrorCode = (typeof ForwarderErrorCodes)[keyof typeof ForwarderErrorCodes];

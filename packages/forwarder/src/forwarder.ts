@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { readOptionFile, tlsMaterial } from './config/files.js';
 import type { ForwarderConfig } from './config/schema.js';
+import { loggingDeadLetters } from './deadletter/log-sink.js';
+import { DeadLetterQueue } from './deadletter/queue.js';
 import { defaultGelfLimits } from './encode/gelf.js';
 import { registerForwarderMetrics } from './ops/metrics.js';
 import { startOpsServer, type Check, type OpsServer } from './ops/server.js';
@@ -46,7 +48,11 @@ function topicPatterns(topics: readonly string[]): (string | RegExp)[] {
   });
 }
 
-async function startEnricher(config: ForwarderConfig['kubernetes'], logger: Logger): Promise<Enricher | undefined> {
+/** The enricher the config asks for, once synced (or after `syncTimeoutMillis`, with a warning). */
+export async function startEnricher(
+  config: ForwarderConfig['kubernetes'],
+  logger: Logger,
+): Promise<Enricher | undefined> {
   if (!config.enabled) return undefined;
   const enricher = createEnricher({
     ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
@@ -90,6 +96,16 @@ function enricherCheck(enabled: boolean, enricher: Enricher | undefined): Check 
 export async function startForwarder(config: ForwarderConfig, logger: Logger): Promise<RunningForwarder> {
   const security = kafkaSecurity(config.kafka);
   const { sink, breaker } = createSink(config.gelf);
+  const deadLetterQueue =
+    config.redis.url === undefined
+      ? undefined
+      : new DeadLetterQueue({
+          url: config.redis.url,
+          name: config.deadLetters.queue,
+          maxEntries: config.deadLetters.maxEntries,
+          maxAgeMillis: config.deadLetters.maxAgeMillis,
+        });
+  let queueDepth = 0;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let enricher: Enricher | undefined;
@@ -119,11 +135,19 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
             detail: `${sink.endpoint}: circuit ${breaker.currentState()}${failure ? `: ${failure.message}` : ''}`,
           },
       kubernetes: enricherCheck(config.kubernetes.enabled, enricher),
+      deadletters:
+        deadLetterQueue === undefined
+          ? { ok: true, detail: 'no Redis configured: dead letters are logged' }
+          : deadLetterQueue.connected()
+            ? { ok: true }
+            : { ok: false, detail: `${deadLetterQueue.endpoint}: not connected` },
     };
   };
   const pipeline = createPipeline({
     sink,
     lookup: (query) => enricher?.lookup(query),
+    deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
+    deadLetterDecodeErrors: config.deadLetters.decodeErrors,
     decode: { maxRecordBytes: config.decode.maxRecordBytes },
     limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
   });
@@ -134,6 +158,9 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     lag: () => source.lag(),
     groupJoined: () => source.groupStatus().joined,
     ...(config.kubernetes.enabled ? { enricher: () => enricher?.stats() } : {}),
+    ...(deadLetterQueue === undefined
+      ? {}
+      : { deadLetterQueue: () => ({ depth: queueDepth, evicted: deadLetterQueue.evicted() }) }),
   });
   const ops: OpsServer = await startOpsServer({
     port: config.ops.port,
@@ -142,6 +169,20 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     readiness,
   });
   logger.info({ opsPort: ops.port }, 'admin port listening: /metrics /healthz /readyz');
+
+  // Dead-letter caps are enforced (and the depth read) in the background, never on the hot path.
+  const maintainQueue = async (): Promise<void> => {
+    if (deadLetterQueue === undefined || !deadLetterQueue.connected()) return;
+    try {
+      const evicted = await deadLetterQueue.enforceCaps();
+      if (evicted > 0) logger.warn({ evicted, queue: deadLetterQueue.endpoint }, 'dead letters evicted by the caps');
+      queueDepth = await deadLetterQueue.depth();
+    } catch (error) {
+      logger.warn({ error: (error as Error).message }, 'dead-letter queue maintenance failed');
+    }
+  };
+  const queueMaintenance = setInterval(() => void maintainQueue(), 30_000);
+  queueMaintenance.unref();
 
   // Log each readiness check when it flips, with the reason: the first thing an operator reads.
   let previous: Record<string, Check> = {};
@@ -176,7 +217,8 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     );
   } catch (error) {
     clearInterval(watchReadiness);
-    await Promise.allSettled([source.stop(), enricher?.stop(), sink.close(), ops.close()]);
+    clearInterval(queueMaintenance);
+    await Promise.allSettled([source.stop(), enricher?.stop(), sink.close(), ops.close(), deadLetterQueue?.close()]);
     throw error;
   }
 
@@ -186,6 +228,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     stats: () => ({ pipeline: pipeline.stats(), source: source.stats(), lag: source.lag() }),
     async stop() {
       clearInterval(watchReadiness);
+      clearInterval(queueMaintenance);
       const drained = await Promise.race([
         source.stop().then(
           () => true,
@@ -193,7 +236,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
         ),
         sleep(config.ops.drainTimeoutMillis, false, { ref: false }),
       ]);
-      await Promise.allSettled([enricher?.stop(), sink.close()]);
+      await Promise.allSettled([enricher?.stop(), sink.close(), deadLetterQueue?.close()]);
       await ops.close();
       return { drained };
     },

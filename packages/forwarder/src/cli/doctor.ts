@@ -2,9 +2,11 @@ import { lookup } from 'node:dns/promises';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { checkApiAccess } from '@graybridge/enricher';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { tlsMaterial, readOptionFile } from '../config/files.js';
 import { loadConfig } from '../config/load.js';
+import { takeFlags } from './args.js';
 import type { ForwarderConfig } from '../config/schema.js';
 import { encodeGelf } from '../encode/gelf.js';
 import { createTransportSink } from '../sink/from-config.js';
@@ -215,6 +217,42 @@ async function checkKubernetes(kubernetes: ForwarderConfig['kubernetes']): Promi
   }
 }
 
+async function checkRedis(config: ForwarderConfig): Promise<Row[]> {
+  if (config.redis.url === undefined)
+    return [{ check: 'redis', target: '-', ok: true, detail: 'not configured: dead letters are logged only' }];
+  const url = new URL(config.redis.url);
+  const target = `${url.protocol}//${url.host}`;
+  const redis = new Redis(config.redis.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 5000,
+    enableOfflineQueue: false,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const info = await redis.info('server');
+    const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    const depth = await redis.llen(`bull:${config.deadLetters.queue}:wait`);
+    return [
+      {
+        check: 'redis',
+        target,
+        ok: policy === 'noeviction',
+        detail:
+          policy === 'noeviction'
+            ? `Redis ${version}, ${depth} dead letter(s) in ${config.deadLetters.queue}`
+            : `maxmemory-policy is ${policy}: BullMQ needs noeviction (Redis could drop dead letters)`,
+      },
+    ];
+  } catch (error) {
+    return [{ check: 'redis', target, ok: false, detail: message(error) }];
+  } finally {
+    redis.disconnect();
+  }
+}
+
 function table(rows: readonly Row[]): string {
   const header = { check: 'CHECK', target: 'TARGET', status: 'STATUS', detail: 'DETAIL' };
   const lines = rows.map((r) => ({ check: r.check, target: r.target, status: r.ok ? 'ok' : 'FAIL', detail: r.detail }));
@@ -226,10 +264,16 @@ function table(rows: readonly Row[]): string {
 
 /** `graybridge doctor`: every dependency checked with the forwarder's own config; exit 1 if one fails. */
 export async function doctor(argv: string[]): Promise<number> {
-  const sendTest = argv.includes('--send-test-message');
-  const { config } = loadConfig({ argv: argv.filter((arg) => arg !== '--send-test-message') });
+  const { flags, rest } = takeFlags(argv, [], ['send-test-message']);
+  const { config } = loadConfig({ argv: rest });
+  const sendTest = flags['send-test-message'];
   const rows = (
-    await Promise.all([checkKafka(config.kafka), checkGelf(config.gelf, sendTest), checkKubernetes(config.kubernetes)])
+    await Promise.all([
+      checkKafka(config.kafka),
+      checkGelf(config.gelf, sendTest),
+      checkKubernetes(config.kubernetes),
+      checkRedis(config),
+    ])
   ).flat();
   console.log(table(rows));
   const failed = rows.filter((row) => !row.ok).length;

@@ -3,6 +3,7 @@
 // 2 bad usage or config (the message names the option).
 import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
 import { configCommand } from './config-command.js';
+import { dlq, dlqUsage } from './dlq.js';
 import { doctor } from './doctor.js';
 import { forward } from './forward.js';
 import { gelfReceive } from './gelf-receive.js';
@@ -16,6 +17,7 @@ commands:
   gelf-receive   a local GELF endpoint (TCP, UDP, HTTP) that applies Graylog's decode rules and prints
                  what Graylog would index
   config         print the effective config (secrets hidden); "config schema" prints its JSON Schema
+  dlq            list, show, replay or purge dead letters (records Graylog would not take)
 
 forward, doctor and config read the same options: --config FILE (YAML or JSON), GRAYBRIDGE_* env
 variables, then flags, later ones winning. "graybridge forward --help" lists them all.`;
@@ -25,6 +27,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   doctor,
   'gelf-receive': gelfReceive,
   config: configCommand,
+  dlq,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -37,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined) {
     console.error(`graybridge: unknown command ${JSON.stringify(name)}\n\n${usage}`);
     return 2;
+  }
+  if (name === 'dlq' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(dlqUsage);
+    return 0;
   }
   if (name !== 'gelf-receive' && (rest.includes('--help') || rest.includes('-h'))) {
     console.log(optionsHelp(name));

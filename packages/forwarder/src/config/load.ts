@@ -48,7 +48,6 @@ const sdkVariables = new Set([
   'GRAYBRIDGE_POD_IP',
   'GRAYBRIDGE_RIG_STATE',
   'GRAYBRIDGE_RIG_DIR',
-  'GRAYBRIDGE_REDIS_URL',
   'GRAYBRIDGE_NODE20',
 ]);
 

@@ -251,6 +251,35 @@ export const forwarderConfigSchema = {
       doc: 'At start, wait this long for the first full pod list before consuming.',
     },
   },
+  redis: {
+    url: {
+      type: 'string',
+      secret: true,
+      doc: 'Redis for the dead-letter queue: `redis://[:password@]host:port[/db]` (`rediss://` for TLS). Unset: dead letters are logged and counted only.',
+    },
+  },
+  deadLetters: {
+    queue: { type: 'string', default: 'graybridge-dead-letters', doc: 'BullMQ queue name of the dead letters.' },
+    maxEntries: {
+      type: 'integer',
+      default: 100_000,
+      min: 1,
+      max: 100_000_000,
+      doc: 'Beyond this many dead letters the oldest are evicted (counted in graybridge_dead_letters_evicted_total).',
+    },
+    maxAgeMillis: {
+      type: 'integer',
+      default: 7 * 86_400_000,
+      min: 60_000,
+      max: 365 * 86_400_000,
+      doc: 'Dead letters older than this are evicted (counted).',
+    },
+    decodeErrors: {
+      type: 'boolean',
+      default: false,
+      doc: 'Dead-letter records that cannot be decoded instead of sending them with `_decode_error`.',
+    },
+  },
   decode: {
     maxRecordBytes: {
       type: 'integer',

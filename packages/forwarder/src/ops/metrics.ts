@@ -12,6 +12,8 @@ export interface MetricSources {
   /** Lag of the partitions assigned to this member. */
   readonly lag?: () => readonly PartitionLag[];
   readonly groupJoined?: () => boolean;
+  /** Set when dead letters go to a queue (Redis). */
+  readonly deadLetterQueue?: () => { readonly depth: number; readonly evicted: number };
 }
 
 /** What the caller records itself, as it happens. */
@@ -100,9 +102,36 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
   counter(
     registry,
     'graybridge_records_undelivered_total',
-    'Records not sent to Graylog, by reason (excluded by annotation, too large, rejected).',
+    'Records intentionally not sent to Graylog, by reason (excluded by annotation).',
     () => pipeline().undelivered,
   );
+  counter(
+    registry,
+    'graybridge_records_dead_lettered_total',
+    'Records stored as dead letters instead of sent, by reason (too_large, sink_rejected, decode_error).',
+    () => pipeline().deadLettered,
+  );
+  counter(
+    registry,
+    'graybridge_dead_letter_retries_total',
+    'Batches held because their dead letters could not be stored (Redis unreachable).',
+    () => pipeline().deadLetterRetries,
+  );
+  const { deadLetterQueue } = sources;
+  if (deadLetterQueue !== undefined) {
+    gauge(
+      registry,
+      'graybridge_dead_letter_queue_depth',
+      'Dead letters waiting in the queue.',
+      () => deadLetterQueue().depth,
+    );
+    counter(
+      registry,
+      'graybridge_dead_letters_evicted_total',
+      'Dead letters removed by the age and size caps.',
+      () => deadLetterQueue().evicted,
+    );
+  }
   counter(
     registry,
     'graybridge_records_unresolved_total',

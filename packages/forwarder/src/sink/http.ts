@@ -1,7 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { shrinkEncoded } from '../encode/gelf.js';
 import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
-import type { GelfPayload, Sink, SinkOutcome } from './sink.js';
+import type { GelfPayload, RejectedPayload, Sink, SinkOutcome } from './sink.js';
+
+interface Indexed {
+  readonly index: number;
+  readonly json: string;
+}
 
 export interface HttpSinkOptions {
   /** e.g. `http://graylog:12201/gelf` */
@@ -24,7 +29,8 @@ const endpointProblems = new Set([401, 403, 404, 405]);
 /**
  * GELF over HTTP (`POST /gelf`, keep-alive): one message per request, or newline-delimited bulk
  * bodies cut to Graylog's body limit (every message ends with `\n`: Graylog's bulk parser glues a
- * last unterminated line to the next request). A 413 splits the body and tries again; a single
+ * last unterminated line to the next request). A 413 or another 4xx on a bulk body splits it until
+ * the refused messages are alone; those come back `rejected`, the rest is delivered. A single
  * message too large even alone is shrunk to fit. 202/2xx is success — which for Graylog only means
  * "received": it answers 202 before decoding.
  */
@@ -43,13 +49,15 @@ export class HttpSink implements Sink {
   }
 
   async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
-    const bodies = this.options.bulk === true ? this.bulkBodies(batch) : batch.map((p) => [p.json]);
+    const indexed = batch.map((payload, index) => ({ index, json: payload.json }));
+    const bodies = this.options.bulk === true ? this.bulkBodies(indexed) : indexed.map((message) => [message]);
+    const rejected: RejectedPayload[] = [];
     for (const messages of bodies) {
-      const outcome = await this.post(messages);
-      if (outcome.kind !== 'sent') return outcome;
+      const failure = await this.post(messages, rejected);
+      if (failure !== undefined) return failure;
     }
     this.lastFailure = undefined;
-    return { kind: 'sent' };
+    return rejected.length === 0 ? { kind: 'sent' } : { kind: 'sent', rejected };
   }
 
   close(): Promise<void> {
@@ -57,32 +65,43 @@ export class HttpSink implements Sink {
   }
 
   /** Groups messages into bodies of at most maxBodyBytes (each message plus its newline). */
-  private bulkBodies(batch: readonly GelfPayload[]): string[][] {
-    const bodies: string[][] = [];
-    let current: string[] = [];
+  private bulkBodies(batch: readonly Indexed[]): Indexed[][] {
+    const bodies: Indexed[][] = [];
+    let current: Indexed[] = [];
     let size = 0;
-    for (const { json } of batch) {
-      const bytes = Buffer.byteLength(json) + 1;
+    for (const message of batch) {
+      const bytes = Buffer.byteLength(message.json) + 1;
       if (current.length > 0 && size + bytes > this.maxBodyBytes) {
         bodies.push(current);
         current = [];
         size = 0;
       }
-      current.push(json);
+      current.push(message);
       size += bytes;
     }
     if (current.length > 0) bodies.push(current);
     return bodies;
   }
 
-  private async post(messages: readonly string[]): Promise<SinkOutcome> {
-    let body = this.options.bulk === true ? messages.map((m) => m + '\n').join('') : (messages[0] ?? '');
-    if (messages.length === 1 && Buffer.byteLength(body) > this.maxBodyBytes) {
-      const smaller = shrinkEncoded(messages[0] ?? '', this.maxBodyBytes - 1);
-      if (smaller === undefined)
-        return this.rejected(`a message does not fit the ${this.maxBodyBytes}-byte body limit even shrunk`);
-      body = this.options.bulk === true ? smaller + '\n' : smaller;
+  /**
+   * POSTs one body. Messages the endpoint refuses for what they are are added to `rejected` (a
+   * refused bulk body is split until the culprits are alone); a retryable outcome is returned.
+   */
+  private async post(messages: readonly Indexed[], rejected: RejectedPayload[]): Promise<SinkOutcome | undefined> {
+    const first = messages[0];
+    if (first === undefined) return undefined;
+    let texts = messages.map((m) => m.json);
+    if (messages.length === 1 && Buffer.byteLength(first.json) + 1 > this.maxBodyBytes) {
+      const smaller = shrinkEncoded(first.json, this.maxBodyBytes - 1);
+      if (smaller === undefined) {
+        rejected.push(
+          this.rejection(first.index, `a message does not fit the ${this.maxBodyBytes}-byte body limit even shrunk`),
+        );
+        return undefined;
+      }
+      texts = [smaller];
     }
+    const body = this.options.bulk === true ? texts.map((m) => m + '\n').join('') : (texts[0] ?? '');
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.authorization !== undefined) headers.authorization = this.options.authorization;
     let payload: string | Buffer = body;
@@ -103,15 +122,15 @@ export class HttpSink implements Sink {
     } catch (error) {
       return this.retryable(`${(error as Error).message}${describeCause(error)}`, error);
     }
-    if (status >= 200 && status < 300) return { kind: 'sent' };
-    if (status === 413 && messages.length > 1) {
-      // The server's limit is lower than ours: split and try the halves.
-      const half = Math.ceil(messages.length / 2);
-      const first = await this.post(messages.slice(0, half));
-      return first.kind === 'sent' ? this.post(messages.slice(half)) : first;
-    }
+    if (status >= 200 && status < 300) return undefined;
     if (status === 429 || status >= 500 || endpointProblems.has(status)) return this.retryable(`answered ${status}`);
-    return this.rejected(`answered ${status}`);
+    if (messages.length > 1) {
+      // 413: the server's limit is lower than ours; any other 4xx: find the messages it refuses.
+      const half = Math.ceil(messages.length / 2);
+      return (await this.post(messages.slice(0, half), rejected)) ?? this.post(messages.slice(half), rejected);
+    }
+    rejected.push(this.rejection(first.index, `answered ${status}`));
+    return undefined;
   }
 
   private retryable(detail: string, cause?: unknown): SinkOutcome {
@@ -123,11 +142,8 @@ export class HttpSink implements Sink {
     return { kind: 'retryable', error };
   }
 
-  private rejected(detail: string): SinkOutcome {
-    return {
-      kind: 'rejected',
-      error: new ForwarderError(ForwarderErrorCodes.sinkRejected, `${this.endpoint}: ${detail}`),
-    };
+  private rejection(index: number, detail: string): RejectedPayload {
+    return { index, error: new ForwarderError(ForwarderErrorCodes.sinkRejected, `${this.endpoint}: ${detail}`) };
   }
 }
 

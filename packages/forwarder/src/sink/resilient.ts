@@ -12,8 +12,8 @@ export interface RetryOptions {
 }
 
 /**
- * Retries retryable outcomes with jittered exponential backoff; a rejected or sent outcome is
- * returned at once. After `attempts` the last retryable outcome is returned: the pipeline then
+ * Retries retryable outcomes with jittered exponential backoff; a sent outcome, or one whose
+ * error retrying cannot fix, is returned at once. After `attempts` the last retryable outcome is returned: the pipeline then
  * pauses its partitions (Kafka keeps the records) instead of retrying forever in here.
  */
 export function withRetry(sink: Sink, options: RetryOptions, wait: (millis: number) => Promise<unknown> = sleep): Sink {
@@ -23,7 +23,12 @@ export function withRetry(sink: Sink, options: RetryOptions, wait: (millis: numb
     close: () => sink.close(),
     async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
       let outcome = await sink.send(batch);
-      for (let attempt = 1; attempt < options.attempts && outcome.kind === 'retryable'; attempt += 1) {
+      // A non-retriable error (TLS, config) is not retried here: the source holds the batch instead.
+      for (
+        let attempt = 1;
+        attempt < options.attempts && outcome.kind === 'retryable' && outcome.error.retriable;
+        attempt += 1
+      ) {
         const ceiling = Math.min(options.maxMillis, options.initialMillis * 2 ** (attempt - 1));
         await wait(ceiling / 2 + Math.random() * (ceiling / 2));
         outcome = await sink.send(batch);

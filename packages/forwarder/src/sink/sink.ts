@@ -5,13 +5,23 @@ export interface GelfPayload {
   readonly json: string;
 }
 
-/** What a sink says about a batch: data, not exceptions. */
+/** A message of the batch the endpoint refused for good: it goes to the dead-letter queue. */
+export interface RejectedPayload {
+  /** Its index in the batch. */
+  readonly index: number;
+  readonly error: ForwarderError;
+}
+
+/**
+ * What a sink says about a batch: data, not exceptions. There is no "the whole batch is refused":
+ * a problem with the endpoint or its config (unreachable, TLS, auth) is `retryable` — the records
+ * wait in Kafka — and only messages the endpoint refuses for what they are come back `rejected`.
+ */
 export type SinkOutcome =
-  | { readonly kind: 'sent' }
+  /** Every message was delivered except the `rejected` ones. */
+  | { readonly kind: 'sent'; readonly rejected?: readonly RejectedPayload[] }
   /** Nothing is known to have been lost; the same batch may succeed later. */
-  | { readonly kind: 'retryable'; readonly error: ForwarderError }
-  /** The endpoint refused these messages for good: dead-letter them. */
-  | { readonly kind: 'rejected'; readonly error: ForwarderError };
+  | { readonly kind: 'retryable'; readonly error: ForwarderError };
 
 /** The last stage: ships encoded messages. Retries and breakers wrap it; it does not retry itself. */
 export interface Sink {

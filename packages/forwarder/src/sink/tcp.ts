@@ -68,7 +68,8 @@ export class TcpSink implements Sink {
       this.slots[slot] = undefined;
       const failure = this.classify(error);
       this.lastFailure = failure;
-      return failure.retriable ? { kind: 'retryable', error: failure } : { kind: 'rejected', error: failure };
+      // A TLS failure is not retriable in itself (config), but the records must wait for the fix.
+      return { kind: 'retryable', error: failure };
     }
   }
 

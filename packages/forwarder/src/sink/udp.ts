@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { shrinkEncoded } from '../encode/gelf.js';
 import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
-import type { GelfPayload, Sink, SinkOutcome } from './sink.js';
+import type { GelfPayload, RejectedPayload, Sink, SinkOutcome } from './sink.js';
 
 export interface UdpSinkOptions {
   readonly host: string;
@@ -44,22 +44,24 @@ export class UdpSink implements Sink {
   }
 
   async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
+    const rejected: RejectedPayload[] = [];
     try {
       this.socket ??= createSocket('udp4');
-      for (const payload of batch) {
+      for (const [index, payload] of batch.entries()) {
         const datagrams = this.datagrams(payload.json);
         if (datagrams === undefined) {
-          return {
-            kind: 'rejected',
+          rejected.push({
+            index,
             error: new ForwarderError(
               ForwarderErrorCodes.sinkRejected,
               `${this.endpoint}: a message cannot fit ${maxChunks} chunks even shrunk`,
             ),
-          };
+          });
+          continue;
         }
         for (const datagram of datagrams) await this.sendDatagram(datagram);
       }
-      return { kind: 'sent' };
+      return rejected.length === 0 ? { kind: 'sent' } : { kind: 'sent', rejected };
     } catch (error) {
       return {
         kind: 'retryable',

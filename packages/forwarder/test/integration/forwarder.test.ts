@@ -12,6 +12,12 @@ import { KafkaSource } from '../../src/source/kafka-source.js';
 
 const rig = useRig(['kafka']);
 
+/** These tests produce nothing undeliverable: a dead letter would be a bug. */
+const noDeadLetters = {
+  add: (letters: readonly unknown[]) =>
+    letters.length === 0 ? Promise.resolve() : Promise.reject(new Error(`unexpected dead letters: ${letters.length}`)),
+};
+
 async function until(check: () => boolean, timeoutMillis: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMillis;
   while (!check()) {
@@ -52,7 +58,7 @@ describe('forwarder pipeline on the real broker', () => {
       failureThreshold: 3,
       cooldownMillis: 1000,
     });
-    const pipeline = createPipeline({ sink, lookup: () => undefined });
+    const pipeline = createPipeline({ sink, lookup: () => undefined, deadLetters: noDeadLetters });
     const source = new KafkaSource({ brokers, topics: [topic], groupId });
     const received: ReceivedMessage[] = [];
     let receiver: Awaited<ReturnType<typeof startGelfReceiver>> | undefined;
@@ -91,7 +97,11 @@ describe('forwarder pipeline on the real broker', () => {
     // A new forwarder in the same group starts after the committed offsets: nothing again.
     const before = received.length;
     const again = new KafkaSource({ brokers, topics: [topic], groupId });
-    const secondPipeline = createPipeline({ sink: new TcpSink({ host: '127.0.0.1', port }), lookup: () => undefined });
+    const secondPipeline = createPipeline({
+      sink: new TcpSink({ host: '127.0.0.1', port }),
+      lookup: () => undefined,
+      deadLetters: noDeadLetters,
+    });
     try {
       await again.start((records) => secondPipeline.handle(records));
       await sleep(3000);

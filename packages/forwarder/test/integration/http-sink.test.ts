@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@graybridge/rig';
@@ -92,6 +94,49 @@ describe('GELF HTTP sink against a real endpoint', () => {
       assert.match(outcome.error.message, /answered 404$/);
     } finally {
       await receiver.close();
+    }
+  });
+
+  it('finds the messages an endpoint refuses in a bulk body, returns them as rejected and delivers the rest', async () => {
+    // An endpoint that answers 400 to any body holding a "poison" message (a proxy with a body filter, say).
+    const accepted: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (body.includes('poison')) res.writeHead(400).end();
+        else {
+          accepted.push(...body.split('\n').filter(Boolean));
+          res.writeHead(202).end();
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const batch = batchOf(0, 10).map((p, i) =>
+        i === 3 || i === 7 ? { json: p.json.replace('"m', '"poison m') } : p,
+      );
+      for (const bulk of [true, false]) {
+        accepted.length = 0;
+        const sink = new HttpSink({
+          url: `http://127.0.0.1:${(server.address() as { port: number }).port}/gelf`,
+          bulk,
+        });
+        const outcome = await sink.send(batch);
+        assert.equal(outcome.kind, 'sent');
+        assert.deepEqual(
+          outcome.rejected?.map((r) => [r.index, r.error.code]),
+          [
+            [3, 'GB_FORWARDER_SINK_REJECTED'],
+            [7, 'GB_FORWARDER_SINK_REJECTED'],
+          ],
+        );
+        assert.match(outcome.rejected[0]?.error.message ?? '', /answered 400$/);
+        assert.equal(accepted.length, 8, `bulk=${bulk}: the other eight are delivered`);
+      }
+    } finally {
+      server.close();
     }
   });
 });

@@ -14,7 +14,9 @@ describe('admin port: /metrics, /healthz, /readyz over HTTP', () => {
       unresolved: 0,
       decodeErrors: 0,
       sinkRetries: 0,
-      undelivered: { pod_excluded: 0, container_excluded: 0, too_large: 0, sink_rejected: 0 },
+      undelivered: { pod_excluded: 0, container_excluded: 0 },
+      deadLettered: { too_large: 0, sink_rejected: 0, decode_error: 0 },
+      deadLetterRetries: 0,
     };
     let sinkUp = false;
     registerForwarderMetrics(registry, {

@@ -94,8 +94,9 @@ describe('GELF TCP sink against a real endpoint', () => {
       assert.equal((await good.send(batchOf(0, 10))).kind, 'sent');
       await until(() => received.length === 10);
       const refused = await bad.send(batchOf(10, 1));
-      assert.equal(refused.kind, 'rejected');
+      assert.equal(refused.kind, 'retryable', 'a TLS problem holds the records, never drops them');
       assert.equal(refused.error.code, 'GB_FORWARDER_SINK_TLS');
+      assert.equal(refused.error.retriable, false);
       assert.match(refused.error.message, /^TLS with gelf-tls:\/\/127\.0\.0\.1:\d+ failed: /);
     } finally {
       await good.close();

@@ -5,10 +5,10 @@ import { CircuitBreaker, withRetry } from '../../src/sink/resilient.js';
 import type { Sink, SinkOutcome } from '../../src/sink/sink.js';
 
 const unreachable = new ForwarderError(ForwarderErrorCodes.sinkUnreachable, 'down', { retriable: true });
-const refused = new ForwarderError(ForwarderErrorCodes.sinkRejected, 'bad');
+const misconfigured = new ForwarderError(ForwarderErrorCodes.sinkTls, 'bad certificate');
 
 /** A sink that answers from a script: pure logic under test, no wire involved. */
-function scripted(outcomes: SinkOutcome['kind'][]): Sink & { calls: number } {
+function scripted(outcomes: ('sent' | 'retryable' | 'misconfigured')[]): Sink & { calls: number } {
   const sink = {
     endpoint: 'scripted://',
     calls: 0,
@@ -18,7 +18,7 @@ function scripted(outcomes: SinkOutcome['kind'][]): Sink & { calls: number } {
       const kind = outcomes[Math.min(sink.calls, outcomes.length - 1)] ?? 'sent';
       sink.calls += 1;
       if (kind === 'sent') return Promise.resolve({ kind });
-      return Promise.resolve(kind === 'retryable' ? { kind, error: unreachable } : { kind, error: refused });
+      return Promise.resolve({ kind: 'retryable', error: kind === 'retryable' ? unreachable : misconfigured });
     },
   };
   return sink;
@@ -38,17 +38,17 @@ describe('withRetry', () => {
     assert.ok(waits[1] !== undefined && waits[1] >= 100 && waits[1] <= 200);
   });
 
-  it('gives up after the attempts, and never retries a rejection', async () => {
+  it('gives up after the attempts, and does not retry an error that retrying cannot fix (TLS)', async () => {
     const down = scripted(['retryable']);
     assert.equal(
       (await withRetry(down, { attempts: 3, initialMillis: 1, maxMillis: 1 }, () => Promise.resolve()).send([])).kind,
       'retryable',
     );
     assert.equal(down.calls, 3);
-    const bad = scripted(['rejected']);
+    const bad = scripted(['misconfigured']);
     assert.equal(
       (await withRetry(bad, { attempts: 3, initialMillis: 1, maxMillis: 1 }, () => Promise.resolve()).send([])).kind,
-      'rejected',
+      'retryable',
     );
     assert.equal(bad.calls, 1);
   });
