@@ -14,9 +14,11 @@ export interface RedisStartOptions {
   readonly ownerPid?: number;
   /** A fixed port, e.g. to restart a stopped Redis where its clients expect it. @defaultValue a free one */
   readonly port?: number;
+  /** Keep data across restarts (append-only file, fsync always), as a dead-letter Redis should. @defaultValue false */
+  readonly persistent?: boolean;
 }
 
-/** Debian's redis-server on a free loopback port, no persistence, its files in `dir`. */
+/** Debian's redis-server on a loopback port, without persistence unless asked, its files in `dir`. */
 export async function startRedis(
   options: RedisStartOptions,
 ): Promise<{ endpoint: RedisEndpoint; process: ServiceProcess }> {
@@ -35,7 +37,9 @@ export async function startRedis(
       '--save',
       '',
       '--appendonly',
-      'no',
+      options.persistent === true ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
       '--daemonize',
       'no',
       // BullMQ requires that Redis never evicts its keys.
