@@ -76,7 +76,7 @@ describe('graybridge CLI', () => {
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(row(result.stdout, 'kafka')?.detail ?? '', /^1 broker\(s\), cluster /);
       assert.deepEqual(row(result.stdout, 'kafka topic', topic), { status: 'ok', detail: '3 partition(s)' });
-      assert.equal(row(result.stdout, 'kafka group')?.detail, 'new group');
+      assert.equal(row(result.stdout, 'kafka group')?.detail, 'no members yet');
       assert.match(row(result.stdout, 'gelf')?.detail ?? '', /^connected in \d+ ms$/);
       assert.equal(row(result.stdout, 'gelf test message')?.status, 'ok');
       assert.match(row(result.stdout, 'kubernetes')?.detail ?? '', /^API server v1\.\d+\.\d+$/);

@@ -5,13 +5,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, useRig } from '@graybridge/rig';
+import { Kafka, logLevel } from 'kafkajs';
 import { startCountingReceiver, type CountingReceiver } from '../fixtures/gelf.js';
 import { committedOffsets, createTopic, RecordProducer } from '../fixtures/kafka.js';
 import { runExampleApp, startForwarderProcess, until, type ForwarderProcess } from '../fixtures/processes.js';
 import { createDeploymentPod, podEnv, type Workload } from '../fixtures/workload.js';
 
-const rig = useRig(['kafka', 'kube']);
+const rig = useRig(['kafka', 'kafka-secure', 'kube']);
 const brokers = (): string[] => [...(rig().kafka?.brokers ?? [])];
 
 function forwarderEnv(topic: string, groupId: string, gelf: Record<string, string>): Record<string, string> {
@@ -219,6 +223,73 @@ describe('graybridge forward under faults', () => {
       await producer.disconnect();
       await (b ? stopCleanly(b) : Promise.resolve());
       await a.stop();
+      await gelf.close();
+    }
+  });
+});
+
+describe('graybridge forward on a TLS + SASL broker', () => {
+  it('consumes over TLS (CA from a file) with SCRAM-SHA-512 (password from a file); a wrong password is not ready, named', async () => {
+    const secure = rig().kafkaSecure?.secure;
+    assert.ok(secure);
+    const sasl = { mechanism: 'scram-sha-512' as const, username: secure.username, password: secure.password };
+    const kafka = new Kafka({
+      clientId: 'e2e-secure',
+      brokers: [...secure.brokers],
+      ssl: { ca: [readFileSync(secure.caFile, 'utf8')] },
+      sasl,
+      logLevel: logLevel.NOTHING,
+    });
+    const topic = `e2e-secure-${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 50 }, (_, i) => ({ value: JSON.stringify({ level: 30, msg: `secure ${i}` }) })),
+    });
+    await producer.disconnect();
+    const secrets = mkdtempSync(join(tmpdir(), 'e2e-secrets-'));
+    writeFileSync(join(secrets, 'password'), `${secure.password}\n`);
+    writeFileSync(join(secrets, 'wrong'), 'not-the-password\n');
+    const gelf = await startCountingReceiver('tcp');
+    const env = (passwordFile: string) => ({
+      GRAYBRIDGE_KAFKA_BROKERS: secure.brokers.join(','),
+      GRAYBRIDGE_KAFKA_TOPICS: topic,
+      GRAYBRIDGE_KAFKA_GROUP_ID: `e2e-secure-${randomUUID().slice(0, 8)}`,
+      GRAYBRIDGE_KAFKA_TLS_ENABLED: 'true',
+      GRAYBRIDGE_KAFKA_TLS_CA_FILE: secure.caFile,
+      GRAYBRIDGE_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      GRAYBRIDGE_KAFKA_SASL_USERNAME: secure.username,
+      GRAYBRIDGE_KAFKA_SASL_PASSWORD_FILE: passwordFile,
+      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+      GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
+      GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
+    });
+    try {
+      const forwarder = await startForwarderProcess(env(join(secrets, 'password')));
+      try {
+        await until(() => gelf.unique() === 50, 30_000, '50 messages from the secure broker');
+      } finally {
+        await stopCleanly(forwarder);
+      }
+      const refused = await startForwarderProcess(env(join(secrets, 'wrong'))).then(
+        async (process) => {
+          await sleep(3000);
+          const ready = await process.readyz();
+          await process.stop();
+          return { ready, stderr: process.stderr() };
+        },
+        (error: unknown) => ({ ready: undefined, stderr: String(error) }),
+      );
+      // Either it refuses to start, naming the failure, or it runs unready with the reason.
+      const said = refused.ready === undefined ? refused.stderr : JSON.stringify(refused.ready.body.checks.kafka);
+      assert.match(said, /Connection to 127\.0\.0\.1:\d+ failed: SASL authentication failed/);
+      assert.equal(gelf.unique(), 50);
+    } finally {
       await gelf.close();
     }
   });

@@ -14,6 +14,8 @@ export const ForwarderErrorCodes = {
   sinkRejected: 'GB_FORWARDER_SINK_REJECTED',
   /** The circuit breaker is open: the sink failed repeatedly and is resting. */
   sinkCircuitOpen: 'GB_FORWARDER_SINK_CIRCUIT_OPEN',
+  /** Kafka could not be consumed (brokers unreachable, authentication, authorisation). */
+  sourceUnavailable: 'GB_FORWARDER_SOURCE_UNAVAILABLE',
   /** Dead letters could not be stored (Redis down): the batch waits, nothing is committed. */
   deadLetterUnavailable: 'GB_FORWARDER_DEAD_LETTER_UNAVAILABLE',
 } as const;

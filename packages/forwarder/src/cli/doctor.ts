@@ -3,13 +3,14 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { checkApiAccess } from '@graybridge/enricher';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
 import { tlsMaterial, readOptionFile } from '../config/files.js';
 import { loadConfig } from '../config/load.js';
 import { takeFlags } from './args.js';
 import type { ForwarderConfig } from '../config/schema.js';
 import { encodeGelf } from '../encode/gelf.js';
 import { createTransportSink } from '../sink/from-config.js';
+import { clientOptions, explainKafkaError } from '../source/kafka-client.js';
 
 interface Row {
   readonly check: string;
@@ -28,29 +29,32 @@ async function checkKafka(kafka: ForwarderConfig['kafka']): Promise<Row[]> {
     sasl.passwordFile === undefined
       ? (sasl.password ?? '')
       : readOptionFile(sasl.passwordFile, 'kafka.sasl.passwordFile').trim();
-  const admin = new Kafka({
-    clientId: `${kafka.clientId}-doctor`,
-    brokers: [...kafka.brokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 5000,
-    retry: { retries: 1 },
-    ...(tls === undefined ? {} : { ssl: tls }),
-    ...(sasl.mechanism === 'none'
-      ? {}
-      : { sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password } as SASLOptions }),
-  }).admin();
+  // The same client and connection settings as `graybridge forward`, so it meets the same problems.
+  const admin = new Admin({
+    ...clientOptions(
+      {
+        brokers: kafka.brokers,
+        clientId: `${kafka.clientId}-doctor`,
+        ...(tls === undefined ? {} : { tls }),
+        ...(sasl.mechanism === 'none'
+          ? {}
+          : { sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password } }),
+      },
+      1,
+    ),
+    connectTimeout: 5000,
+  });
   try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
+    const existing = await admin.listTopics();
+    const cluster = await admin.metadata({ topics: [] });
     const rows: Row[] = [
       {
         check: 'kafka',
         target,
         ok: true,
-        detail: `${cluster.brokers.length} broker(s), cluster ${cluster.clusterId}${sasl.mechanism === 'none' ? '' : `, SASL ${sasl.mechanism} as ${sasl.username ?? ''}`}${tls === undefined ? '' : ', TLS'}`,
+        detail: `${cluster.brokers.size} broker(s), cluster ${cluster.id}${sasl.mechanism === 'none' ? '' : `, SASL ${sasl.mechanism} as ${sasl.username ?? ''}`}${tls === undefined ? '' : ', TLS'}`,
       },
     ];
-    const existing = await admin.listTopics();
     for (const topic of kafka.topics) {
       const pattern = /^\/(.+)\/$/.exec(topic)?.[1];
       if (pattern !== undefined) {
@@ -69,30 +73,30 @@ async function checkKafka(kafka: ForwarderConfig['kafka']): Promise<Row[]> {
           detail: 'does not exist (the forwarder does not create topics)',
         });
       } else {
-        const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+        const metadata = await admin.metadata({ topics: [topic] });
         rows.push({
           check: 'kafka topic',
           target: topic,
           ok: true,
-          detail: `${metadata?.partitions.length ?? 0} partition(s)`,
+          detail: `${metadata.topics.get(topic)?.partitionsCount ?? 0} partition(s)`,
         });
       }
     }
-    const [group] = (await admin.describeGroups([kafka.groupId])).groups;
+    const group = (await admin.describeGroups({ groups: [kafka.groupId] })).get(kafka.groupId);
     rows.push({
       check: 'kafka group',
       target: kafka.groupId,
       ok: true,
       detail:
-        group === undefined || group.state === 'Dead'
-          ? 'new group'
-          : `${group.state}, ${group.members.length} member(s)`,
+        group === undefined || group.members.size === 0
+          ? 'no members yet'
+          : `${group.state}, ${group.members.size} member(s)`,
     });
     return rows;
   } catch (error) {
-    return [{ check: 'kafka', target, ok: false, detail: message(error) }];
+    return [{ check: 'kafka', target, ok: false, detail: explainKafkaError(error) }];
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await admin.close().catch(() => undefined);
   }
 }
 

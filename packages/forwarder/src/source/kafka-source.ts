@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { registerKafkaCodecs } from '@graybridge/log-sdk';
-import type { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type SASLOptions } from 'kafkajs';
+import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
 import type { KafkaRecord } from '../record.js';
+import { clientOptions, explainKafkaError, type KafkaConnection } from './kafka-client.js';
 
-export interface KafkaSourceOptions {
-  readonly brokers: readonly string[];
+export interface KafkaSourceOptions extends Omit<KafkaConnection, 'clientId'> {
+  /** Topic names; a RegExp subscribes to the topics matching it when the source starts. */
   readonly topics: readonly (string | RegExp)[];
   readonly groupId: string;
+  /** @defaultValue "graybridge-forwarder" */
   readonly clientId?: string;
   /** Partitions processed at the same time (each one strictly in order). @defaultValue 2 */
   readonly partitionsConcurrently?: number;
@@ -17,27 +18,10 @@ export interface KafkaSourceOptions {
   readonly fetchMaxBytesPerPartition?: number;
   /** A new group starts at the oldest retained record. @defaultValue true */
   readonly fromBeginning?: boolean;
-  readonly tls?: ConnectionOptions;
-  readonly sasl?: {
-    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    readonly username: string;
-    readonly password: string;
-  };
   /** How often the lag of the assigned partitions is read from the brokers; 0 = never. @defaultValue 10000 */
   readonly lagIntervalMillis?: number;
-}
-
-/** Records between the group's committed offset and the end of one assigned partition. */
-export interface PartitionLag {
-  readonly topic: string;
-  readonly partition: number;
-  readonly lag: number;
-}
-
-/** Whether this member is in its group, with the reason when it is not. */
-export interface GroupStatus {
-  readonly joined: boolean;
-  readonly detail?: string;
+  /** Most records handed to the pipeline per partition at once. @defaultValue 2000 */
+  readonly maxBatchRecords?: number;
 }
 
 /** What the pipeline says about a batch of one partition. */
@@ -55,52 +39,85 @@ export interface SourceStats {
   readonly holds: number;
 }
 
+/** Records between the group's committed offset and the end of one assigned partition. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+/** Whether this member is in its group, with the reason when it is not. */
+export interface GroupStatus {
+  readonly joined: boolean;
+  readonly detail?: string;
+}
+
+type Handler = (records: readonly KafkaRecord[]) => Promise<BatchVerdict>;
+
+/** A null key, value or header arrives as an empty or missing buffer, depending on the path. */
+const bytes = (value: Buffer | null | undefined): Buffer | null =>
+  value === null || value === undefined || value.length === 0 ? null : value;
+
+function toRecord(message: Message): KafkaRecord {
+  const headers: Record<string, Buffer | undefined> = {};
+  for (const [name, value] of message.headers) headers[name.toString()] = bytes(value) ?? undefined;
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset.toString(),
+    timestampMillis: Number(message.timestamp),
+    key: bytes(message.key),
+    value: bytes(message.value),
+    headers,
+  };
+}
+
 /**
- * The pipeline's first stage: a kafkajs consumer group with auto-commit off. Each partition's
- * batches are handed over strictly in order; a batch is committed only after the handler says
- * every record in it reached a terminal state, so the committed offset is always the highest
- * contiguous delivered one. While the handler answers `retry` (the sink is down), the source holds
- * the batch, heartbeats so the group does not rebalance, and asks again after a backoff; a
- * revoked partition's batch is abandoned uncommitted (its records are redelivered to the new owner).
+ * The pipeline's first stage: a consumer-group member (@platformatic/kafka) with auto-commit off.
+ * The client fetches ahead in the background into a bounded buffer while the pipeline works, so
+ * network and decompression overlap with processing. Records are taken from the buffer in
+ * micro-batches, split by partition, and each partition's records are handed over strictly in
+ * order; a partition's offset is committed only after the handler says every record of the batch
+ * reached a terminal state, so the committed offset is always the highest contiguous delivered one.
+ * While the handler answers `retry` (the sink is down) the batch is held and offered again after a
+ * backoff; the buffer fills and fetching stops, but the client keeps heartbeating, so the group
+ * does not rebalance. Records of a partition this member no longer owns are dropped uncommitted:
+ * the new owner delivers them.
  */
 export class KafkaSource {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly counts = { batches: 0, records: 0, commits: 0, holds: 0 };
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private stopping = false;
+  private loop: Promise<void> | undefined;
   private group: GroupStatus = { joined: false, detail: 'not started' };
-  private assignment: Readonly<Record<string, readonly number[]>> = {};
   private lagSample: readonly PartitionLag[] = [];
   private lagTimer: NodeJS.Timeout | undefined;
+  private topicNames: string[] = [];
+  /** Fetched records not yet handed to the pipeline, in arrival order. */
+  private buffer: Message[] = [];
+  private wake: (() => void) | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
-    registerKafkaCodecs();
-    const kafka = new Kafka({
-      clientId: options.clientId ?? 'graybridge-forwarder',
-      brokers: [...options.brokers],
-      logLevel: logLevel.NOTHING,
-      ...(options.tls === undefined ? {} : { ssl: options.tls }),
-      ...(options.sasl === undefined ? {} : { sasl: { ...options.sasl } as SASLOptions }),
-    });
-    const perPartition = options.fetchMaxBytesPerPartition ?? 1024 * 1024;
-    this.consumer = kafka.consumer({
+    const connection = clientOptions({ ...options, clientId: options.clientId ?? 'graybridge-forwarder' });
+    this.consumer = new Consumer({
+      ...connection,
       groupId: options.groupId,
-      allowAutoTopicCreation: false,
       sessionTimeout: options.sessionTimeoutMillis ?? 30_000,
-      maxBytesPerPartition: perPartition,
-      maxBytes: perPartition * (options.partitionsConcurrently ?? 2),
+      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMillis ?? 30_000) / 3)),
+      rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMillis ?? 30_000),
     });
-    this.admin = kafka.admin();
-    const { events } = this.consumer;
-    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
-      this.group = { joined: true };
-      this.assignment = payload.memberAssignment;
+    this.admin = new Admin(connection);
+    this.consumer.on('consumer:group:join', () => (this.group = { joined: true }));
+    this.consumer.on('consumer:group:rebalance', () => (this.group = { joined: false, detail: 'rebalancing' }));
+    this.consumer.on('consumer:group:leave', () => (this.group = { joined: false, detail: 'left the group' }));
+    this.consumer.on('consumer:heartbeat:error', ({ error }) => {
+      this.group = { joined: false, detail: `heartbeat failed: ${explainKafkaError(error)}` };
     });
-    this.consumer.on(events.REBALANCING, () => (this.group = { joined: false, detail: 'rebalancing' }));
-    this.consumer.on(events.CRASH, ({ payload }) => {
-      this.group = { joined: false, detail: `consumer crashed: ${payload.error.message}` };
+    this.consumer.on('consumer:heartbeat:end', () => {
+      if (!this.group.joined && this.consumer.isActive()) this.group = { joined: true };
     });
-    this.consumer.on(events.STOP, () => (this.group = { joined: false, detail: 'stopped' }));
   }
 
   stats(): SourceStats {
@@ -116,29 +133,154 @@ export class KafkaSource {
     return this.lagSample;
   }
 
-  async start(handle: (records: readonly KafkaRecord[]) => Promise<BatchVerdict>): Promise<void> {
+  /** Joins the group and starts delivering; fails with GB_FORWARDER_SOURCE_UNAVAILABLE naming the cause. */
+  async start(handle: Handler): Promise<void> {
     this.group = { joined: false, detail: 'joining' };
-    await this.consumer.connect();
-    await this.admin.connect();
-    for (const topic of this.options.topics) {
-      await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+    try {
+      this.topicNames = await this.resolveTopics();
+      this.stream = await this.openStream();
+    } catch (error) {
+      await Promise.allSettled([this.consumer.close(true), this.admin.close()]);
+      throw new ForwarderError(
+        ForwarderErrorCodes.sourceUnavailable,
+        `cannot consume ${this.topicNames.join(', ') || 'the topics'} as group ${this.options.groupId} from ${this.options.brokers.join(',')}: ${explainKafkaError(error)}`,
+        { retriable: true, cause: error },
+      );
     }
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 2,
-      eachBatch: (payload) => this.onBatch(payload, handle),
-    });
+    this.loop = this.consume(handle);
     const interval = this.options.lagIntervalMillis ?? 10_000;
     if (interval > 0) this.scheduleLag(interval);
   }
 
-  /** Stops fetching, lets the batch in hand finish and commit (a held one is abandoned), leaves the group. */
+  /**
+   * Stops taking records, lets the micro-batch in hand finish and commit (a held one is abandoned
+   * uncommitted), then leaves the group.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.lagTimer);
-    await this.consumer.disconnect();
-    await this.admin.disconnect();
+    await this.loop;
+    await this.stream?.close().catch(() => undefined);
+    await this.consumer.close().catch(() => undefined);
+    await this.admin.close().catch(() => undefined);
+  }
+
+  /** Exact names as given; each `RegExp` becomes the existing topics it matches. */
+  private async resolveTopics(): Promise<string[]> {
+    const names = this.options.topics.filter((t): t is string => typeof t === 'string');
+    const patterns = this.options.topics.filter((t): t is RegExp => t instanceof RegExp);
+    if (patterns.length > 0) {
+      const existing = await this.admin.listTopics();
+      names.push(...existing.filter((name) => patterns.some((pattern) => pattern.test(name))));
+    }
+    return [...new Set(names)];
+  }
+
+  private async openStream(): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
+    const perPartition = this.options.fetchMaxBytesPerPartition ?? 1024 * 1024;
+    const bound = (this.options.maxBatchRecords ?? 2000) * 4;
+    this.buffer = []; // a new stream starts again from the committed offsets
+    const stream = await this.consumer.consume({
+      topics: this.topicNames,
+      autocommit: false,
+      mode: 'committed',
+      fallbackMode: this.options.fromBeginning === false ? 'latest' : 'earliest',
+      maxBytesPerPartition: perPartition,
+      maxBytes: perPartition * (this.options.partitionsConcurrently ?? 2),
+      maxWaitTime: 500,
+    });
+    // Flowing mode into a bounded buffer: paused when full (fetching stops, heartbeats go on).
+    stream.on('data', (message: Message) => {
+      this.buffer.push(message);
+      if (this.buffer.length >= bound) stream.pause();
+      this.wake?.();
+    });
+    stream.on('error', (error: Error) => {
+      this.group = { joined: false, detail: `consumer stream failed: ${explainKafkaError(error)}` };
+    });
+    stream.on('close', () => this.wake?.());
+    return stream;
+  }
+
+  /** Read through a method: `stop()` changes it while a loop awaits. */
+  private isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private owns(topic: string, partition: number): boolean {
+    return (this.consumer.assignments ?? []).some((a) => a.topic === topic && a.partitions.includes(partition));
+  }
+
+  /** Takes what the buffer has (up to maxBatchRecords), waiting only while it is empty. */
+  private async nextMessages(): Promise<Message[]> {
+    const max = this.options.maxBatchRecords ?? 2000;
+    while (this.buffer.length === 0 && !this.isStopping() && this.stream?.destroyed === false) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 200).unref();
+      });
+    }
+    const taken = this.buffer.splice(0, max);
+    // Fetch again once the pipeline has caught up with half the buffer.
+    if (this.stream?.isPaused() === true && this.buffer.length <= max * 2) this.stream.resume();
+    return taken;
+  }
+
+  private async consume(handle: Handler): Promise<void> {
+    while (!this.stopping) {
+      if (this.stream?.destroyed !== false) {
+        // The client gives up a stream when the group must be rejoined: open a new one.
+        this.group = { joined: false, detail: 'reconnecting the consumer stream' };
+        await sleep(1000);
+        if (this.isStopping()) break;
+        try {
+          this.stream = await this.openStream();
+        } catch (error) {
+          this.group = { joined: false, detail: `cannot consume: ${explainKafkaError(error)}` };
+        }
+        continue;
+      }
+      const messages = await this.nextMessages();
+      if (messages.length === 0) continue;
+      const byPartition = new Map<string, Message[]>();
+      for (const message of messages) {
+        const key = `${message.topic}\u0000${message.partition}`;
+        const list = byPartition.get(key);
+        if (list === undefined) byPartition.set(key, [message]);
+        else list.push(message);
+      }
+      await Promise.all([...byPartition.values()].map((batch) => this.deliver(batch, handle)));
+    }
+  }
+
+  /** One partition's records, in order, until done (then committed) or no longer ours. */
+  private async deliver(messages: readonly Message[], handle: Handler): Promise<void> {
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (first === undefined || last === undefined) return;
+    const records = messages.map(toRecord);
+    this.counts.batches += 1;
+    for (let attempt = 0; ; attempt += 1) {
+      if (!this.owns(first.topic, first.partition)) return; // revoked: the new owner delivers them
+      const verdict = await handle(records);
+      if (verdict === 'done') break;
+      this.counts.holds += 1;
+      if (this.stopping) return; // held at shutdown: not committed, redelivered to the group
+      await sleep(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)));
+    }
+    this.counts.records += records.length;
+    // Committed offset = the next one to read: everything before it reached a terminal state.
+    // A commit refused after a rebalance is harmless: the next owner starts from the last good one.
+    await this.consumer
+      .commit({
+        offsets: [
+          { topic: last.topic, partition: last.partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch },
+        ],
+      })
+      .then(
+        () => (this.counts.commits += 1),
+        () => undefined,
+      );
   }
 
   private scheduleLag(interval: number): void {
@@ -152,64 +294,30 @@ export class KafkaSource {
 
   /** Lag = end offset − committed offset (or − the oldest retained one before the first commit). */
   private async readLag(): Promise<void> {
-    const sample: PartitionLag[] = [];
+    const assignments = this.consumer.assignments ?? [];
+    if (assignments.length === 0) {
+      this.lagSample = [];
+      return;
+    }
     try {
-      for (const [topic, partitions] of Object.entries(this.assignment)) {
-        const ends = await this.admin.fetchTopicOffsets(topic);
-        const [committed] = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+      const topics = assignments.map((a) => a.topic);
+      const ends = await this.consumer.listOffsets({ topics });
+      const starts = await this.consumer.listOffsets({ topics, timestamp: -2n });
+      const committed = await this.consumer.listCommittedOffsets({ topics: assignments });
+      const sample: PartitionLag[] = [];
+      for (const { topic, partitions } of assignments) {
         for (const partition of partitions) {
-          const end = ends.find((e) => e.partition === partition);
+          const end = ends.get(topic)?.[partition];
           if (end === undefined) continue;
-          const done = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
-          const from = done >= 0 ? done : Number(this.options.fromBeginning === false ? end.high : end.low);
-          sample.push({ topic, partition, lag: Math.max(0, Number(end.high) - from) });
+          const done = committed.get(topic)?.[partition] ?? -1n;
+          const from =
+            done >= 0n ? done : this.options.fromBeginning === false ? end : (starts.get(topic)?.[partition] ?? 0n);
+          sample.push({ topic, partition, lag: Math.max(0, Number(end - from)) });
         }
       }
       this.lagSample = sample;
     } catch {
       // Brokers unreachable: keep the last reading; the group status says what is wrong.
     }
-  }
-
-  private async onBatch(
-    payload: EachBatchPayload,
-    handle: (records: readonly KafkaRecord[]) => Promise<BatchVerdict>,
-  ): Promise<void> {
-    const { batch } = payload;
-    if (batch.messages.length === 0) return;
-    const records: KafkaRecord[] = batch.messages.map((message) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-      timestampMillis: Number(message.timestamp),
-      key: message.key,
-      value: message.value,
-      headers: Object.fromEntries(
-        Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
-      ),
-    }));
-    this.counts.batches += 1;
-    for (let attempt = 0; ; attempt += 1) {
-      if (this.stopping || !payload.isRunning() || payload.isStale()) return; // revoked or stopping: not committed
-      const verdict = await handle(records);
-      if (verdict === 'done') break;
-      this.counts.holds += 1;
-      // Hold the batch, keep the group membership alive, try again.
-      const waitMillis = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5));
-      for (let waited = 0; waited < waitMillis && payload.isRunning(); waited += 1000) {
-        await payload.heartbeat();
-        await sleep(Math.min(1000, waitMillis - waited));
-      }
-    }
-    const last = batch.messages.at(-1);
-    if (last === undefined) return;
-    payload.resolveOffset(last.offset);
-    // Committed offset = the next one to read: everything before it reached a terminal state.
-    await this.consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
-    this.counts.records += records.length;
-    this.counts.commits += 1;
-    await payload.heartbeat();
   }
 }
