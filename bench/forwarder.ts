@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startRig, stopRig } from '@graybridge/rig';
+import { Consumer, type Message } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { registerKafkaCodecs } from '@graybridge/log-sdk';
 import { format, machineLine, summarize, writeSection } from './report.js';
@@ -92,6 +93,51 @@ function timeKcat(kcat: string, brokers: string[], topic: string): { rate: numbe
   return { rate: records / seconds, rssMiB: Number(/maxrss=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024 };
 }
 
+/** The Kafka clients alone: consume the topic as a new group, commit, do nothing else. */
+async function timeKafkajs(brokers: string[], topic: string, run: number): Promise<number> {
+  const consumer = new Kafka({ clientId: 'bench-kafkajs', brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `bench-kafkajs-${run}`,
+  });
+  const start = process.hrtime.bigint();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        await consumer.commitOffsets([
+          { topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+        ]);
+        if (seen >= records) resolve();
+      },
+    });
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await consumer.disconnect();
+  return records / seconds;
+}
+
+async function timePlatformatic(brokers: string[], topic: string, run: number): Promise<number> {
+  const consumer = new Consumer({ groupId: `bench-platformatic-${run}`, clientId: 'bench', bootstrapBrokers: brokers });
+  const start = process.hrtime.bigint();
+  const stream = await consumer.consume({ topics: [topic], autocommit: false, mode: 'earliest' });
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    stream.on('data', (message: Message) => {
+      seen += 1;
+      if (seen % 2000 === 0 || seen === records) void message.commit();
+      if (seen === records) resolve();
+    });
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await stream.close();
+  await consumer.close();
+  return records / seconds;
+}
+
 /** A GELF TCP endpoint that only counts frames: the receiving side must not be the bottleneck. */
 async function countingEndpoint(): Promise<{ server: Server; port: number; count: () => number; first: () => string }> {
   let frames = 0;
@@ -125,13 +171,16 @@ async function timeForwarder(
       GRAYBRIDGE_KUBERNETES_KUBECONFIG: kubeconfig,
       GRAYBRIDGE_OPS_PORT: '0',
       GRAYBRIDGE_OPS_HOST: '127.0.0.1',
-      GRAYBRIDGE_OPS_LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  // Timed from the first delivered frame: process start and the first pod list are not throughput.
-  while (endpoint.count() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-  const start = process.hrtime.bigint();
+  // Timed from "forwarding" (group joining, first fetch and everything after count; process
+  // start and the first pod list do not).
+  let start = 0n;
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (start === 0n && chunk.toString().includes('"msg":"forwarding"')) start = process.hrtime.bigint();
+  });
+  while (start === 0n) await new Promise((resolve) => setTimeout(resolve, 5));
   let maxRss = 0;
   const sampler = setInterval(() => {
     const status = spawnSync('cat', [`/proc/${child.pid ?? 0}/status`], { encoding: 'utf8' }).stdout;
@@ -146,7 +195,7 @@ async function timeForwarder(
   // The numbers only count if the messages were really enriched.
   if (!endpoint.first().includes('"_k8s_label_app":"api"'))
     throw new Error(`messages were not enriched: ${endpoint.first()}`);
-  return { rate: (records - 1) / seconds, rssMiB: maxRss / 1024 };
+  return { rate: records / seconds, rssMiB: maxRss / 1024 };
 }
 
 async function main(): Promise<void> {
@@ -160,10 +209,13 @@ async function main(): Promise<void> {
     await produce(brokers, topic);
     const kcat: { rate: number[]; rss: number[] } = { rate: [], rss: [] };
     const ours: { rate: number[]; rss: number[] } = { rate: [], rss: [] };
+    const clients: { kafkajs: number[]; platformatic: number[] } = { kafkajs: [], platformatic: [] };
     for (let run = 0; run < runs; run += 1) {
       const k = timeKcat(rig.kcat?.binary ?? 'kcat', brokers, topic);
       kcat.rate.push(k.rate);
       kcat.rss.push(k.rssMiB);
+      clients.kafkajs.push(await timeKafkajs(brokers, topic, run));
+      clients.platformatic.push(await timePlatformatic(brokers, topic, run));
       const f = await timeForwarder(brokers, topic, kubeconfig, run);
       ours.rate.push(f.rate);
       ours.rss.push(f.rssMiB);
@@ -181,13 +233,17 @@ ${records.toLocaleString('en-US')} records of ~500 bytes (pino-shaped, gzip-comp
 4 partitions; ${pods} pods in the API server. \`graybridge forward\` consumes them as a new
 consumer group, decodes, enriches every record from the watch cache (labels, namespace labels,
 node, image), encodes GELF and writes it over TCP to a local endpoint that only counts frames; it
-is timed from the first frame to the last (process start and the first pod list excluded) and
-commits after every batch. \`kcat -C -e\` reads the same topic to the end and prints each value to
-/dev/null. Median of ${runs} runs (min–max); RSS is the peak.
+is timed from its "forwarding" log line (joining the group and the first fetch included; process
+start and the first pod list not) to the last frame, committing after every batch. \`kcat -C -e\`
+reads the same topic to the end and prints each value to /dev/null. The two Node Kafka clients are
+also timed alone on the same topic (new group, commit, no processing). Median of ${runs} runs
+(min–max); RSS is the peak.
 
 | reader | records/s | peak RSS MiB |
 | --- | --- | --- |
 | kcat -C (librdkafka, C) | ${format(summarize(kcat.rate))} | ${format(summarize(kcat.rss))} |
+| @platformatic/kafka alone (no processing) | ${format(summarize(clients.platformatic))} | |
+| kafkajs 2.2.4 alone (no processing) | ${format(summarize(clients.kafkajs))} | |
 | graybridge forward (decode + enrich + GELF TCP) | ${format(summarize(ours.rate))} | ${format(summarize(ours.rss))} |
 
 **graybridge forward = ${(ratio * 100).toFixed(0)} % of kcat -C** (target ≥ 50 %: ${ratio >= 0.5 ? 'met' : 'missed'}).`,

@@ -56,10 +56,19 @@ const takenNames = new Set([
 
 const truncationMarker = (dropped: number): string => ` …[truncated ${dropped} chars by graybridge]`;
 
+/** Records of one service repeat the same keys: their sanitised forms are remembered (bounded). */
+const sanitized = new Map<string, string>();
+const sanitizedLimit = 10_000;
+
 /** A key Graylog keeps as it is: `[A-Za-z0-9_]`, no leading underscore (Graylog strips one). */
 export function sanitizeKey(key: string): string {
+  const known = sanitized.get(key);
+  if (known !== undefined) return known;
   const cleaned = key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '');
-  return cleaned === '' ? 'field' : cleaned.slice(0, 200);
+  const name = cleaned === '' ? 'field' : cleaned.slice(0, 200);
+  if (sanitized.size >= sanitizedLimit) sanitized.clear();
+  sanitized.set(key, name);
+  return name;
 }
 
 type Scalar = string | number;
@@ -128,6 +137,23 @@ function nameFields(flat: readonly [string, Scalar][], reserved: ReadonlySet<str
   return named;
 }
 
+/**
+ * `nameFields` for the common case — no two fields end up with the same name — without its
+ * grouping and sorting; any collision falls back to it, so the names are the same either way.
+ */
+function nameFieldsFast(flat: readonly [string, Scalar][], reserved: ReadonlySet<string>): [string, Scalar][] {
+  const seen = new Set(reserved);
+  const named: [string, Scalar][] = [];
+  for (const [path, value] of flat) {
+    let name = sanitizeKey(path);
+    if (takenNames.has(name) || reserved.has(name)) name = `${name}_field`;
+    if (seen.has(name)) return nameFields(flat, reserved);
+    seen.add(name);
+    named.push([name, value]);
+  }
+  return named;
+}
+
 function capString(value: string, maxChars: number): { value: string; truncated: boolean } {
   if (value.length <= maxChars) return { value, truncated: false };
   return { value: value.slice(0, maxChars) + truncationMarker(value.length - maxChars), truncated: true };
@@ -152,39 +178,69 @@ export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLim
   const truncated: string[] = [];
   const shortMessage = shortMessageOf(input.message, limits.maxShortMessageChars);
   const needsFull = input.message.trim() !== shortMessage;
-  const document: Record<string, Scalar> = {
-    version: '1.1',
-    host: input.host !== undefined && input.host.trim() !== '' ? input.host : 'unknown',
-    short_message: shortMessage,
-    timestamp: Math.round(input.timestampMillis) / 1000,
-    level: input.level ?? Syslog.informational,
-  };
+  const entries: [string, Scalar][] = [
+    ['version', '1.1'],
+    ['host', input.host !== undefined && input.host.trim() !== '' ? input.host : 'unknown'],
+    ['short_message', shortMessage],
+    ['timestamp', Math.round(input.timestampMillis) / 1000],
+    ['level', input.level ?? Syslog.informational],
+  ];
   if (needsFull) {
     const full = capString(input.message, limits.maxMessageBytes);
     if (full.truncated) truncated.push('full_message');
-    document.full_message = full.value;
+    entries.push(['full_message', full.value]);
   }
   const own = new Set<string>();
   for (const [key, value] of Object.entries(input.own)) {
     own.add(key);
-    document[`_${key}`] = value;
+    entries.push([`_${key}`, value]);
   }
-  let named = nameFields(flatten(input.fields, limits.maxDepth), own);
+  let named = nameFieldsFast(flatten(input.fields, limits.maxDepth), own);
   if (named.length > limits.maxFields) {
     const overflow = Object.fromEntries(named.slice(limits.maxFields));
     named = named.slice(0, limits.maxFields);
     named.push(['fields_overflow', JSON.stringify(overflow)]);
   }
   for (const [name, value] of named) {
-    if (typeof value === 'string') {
-      const capped = capString(value, limits.maxFieldChars);
-      if (capped.truncated) truncated.push(name);
-      document[`_${name}`] = capped.value;
+    if (typeof value === 'string' && value.length > limits.maxFieldChars) {
+      truncated.push(name);
+      entries.push([
+        `_${name}`,
+        value.slice(0, limits.maxFieldChars) + truncationMarker(value.length - limits.maxFieldChars),
+      ]);
     } else {
-      document[`_${name}`] = value;
+      entries.push([`_${name}`, value]);
     }
   }
-  return fit(document, truncated, limits);
+  // The common case: nothing cut and it fits. Serialised straight from the entries — the same
+  // text JSON.stringify would give for the object, without building one with hundreds of keys.
+  if (truncated.length === 0) {
+    let json = '{';
+    for (const [key, value] of entries) json += `${json.length === 1 ? '' : ','}${jsonString(key)}:${jsonValue(value)}`;
+    json += '}';
+    const bytes = Buffer.byteLength(json);
+    if (bytes <= budgetOf(limits)) return { ok: true, json, bytes, truncated: [] };
+  }
+  return fit(Object.fromEntries(entries), truncated, limits);
+}
+
+/** What JSON.stringify would escape in a string: quote, backslash, control characters, surrogates. */
+// eslint-disable-next-line no-control-regex -- control characters are the point here
+const needsEscaping = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(text), skipping its call for the usual text that needs no escaping. */
+function jsonString(text: string): string {
+  return needsEscaping.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** Numbers here are always finite (flatten turned the others into strings): String() is JSON. */
+function jsonValue(value: Scalar): string {
+  return typeof value === 'string' ? jsonString(value) : String(value);
+}
+
+/** Room left for the _gb_truncated list itself. */
+function budgetOf(limits: GelfLimits): number {
+  return limits.maxMessageBytes - Math.min(2048, Math.floor(limits.maxMessageBytes / 10));
 }
 
 /**
@@ -204,8 +260,7 @@ export function shrinkEncoded(json: string, maxBytes: number): string | undefine
 function fit(document: Record<string, Scalar>, truncated: string[], limits: GelfLimits): GelfResult {
   let json = JSON.stringify(document);
   let bytes = Buffer.byteLength(json);
-  // Room for the _gb_truncated list itself.
-  const budget = limits.maxMessageBytes - Math.min(2048, Math.floor(limits.maxMessageBytes / 10));
+  const budget = budgetOf(limits);
   // The common case: nothing cut, it fits. The document is serialised once.
   if (truncated.length === 0 && bytes <= budget) return { ok: true, json, bytes, truncated: [] };
   for (let round = 0; bytes > budget && round < 64; round += 1) {

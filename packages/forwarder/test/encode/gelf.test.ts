@@ -175,4 +175,27 @@ describe('encodeGelf', () => {
     assert.equal(doc.short_message, text);
     assert.equal(doc._t, text);
   });
+
+  it('serialises exactly as JSON.stringify would, whatever the characters (quotes, controls, lone surrogates)', () => {
+    const tricky = [
+      'plain',
+      'a "quoted" \\ path',
+      'tab\tnew\nline\u0000nul\u001f',
+      'emoji 🎉 ünïcödé',
+      'lone \ud800 high',
+      'lone \udc00 low',
+      '\u2028\u2029',
+      '',
+    ];
+    for (const text of tricky) {
+      const result = encodeGelf({
+        ...base,
+        message: `m ${text}`,
+        fields: { text, nested: { text }, n: -0, big: 1e21, small: 5e-7 },
+      });
+      assert.ok(result.ok);
+      assert.equal(result.json, JSON.stringify(JSON.parse(result.json)), JSON.stringify(text));
+      assert.equal(result.bytes, Buffer.byteLength(result.json));
+    }
+  });
 });
