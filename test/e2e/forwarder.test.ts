@@ -157,6 +157,7 @@ describe('graybridge forward under faults', () => {
       GRAYBRIDGE_GELF_HOST: '127.0.0.1',
       GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
       GRAYBRIDGE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '16384',
+      GRAYBRIDGE_KAFKA_MAX_BATCH_RECORDS: '100',
       GRAYBRIDGE_KAFKA_SESSION_TIMEOUT_MILLIS: '6000',
       GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
     });
@@ -202,6 +203,7 @@ describe('graybridge forward under faults', () => {
       GRAYBRIDGE_GELF_HOST: '127.0.0.1',
       GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
       GRAYBRIDGE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '16384',
+      GRAYBRIDGE_KAFKA_MAX_BATCH_RECORDS: '100',
       GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
     });
     const producer = new RecordProducer(brokers(), topic);

@@ -96,12 +96,12 @@ export const forwarderConfigSchema = {
       default: true,
       doc: 'A new group starts at the oldest retained record (else at the newest).',
     },
-    partitionsConcurrently: {
+    maxBatchRecords: {
       type: 'integer',
-      default: 2,
+      default: 2000,
       min: 1,
-      max: 64,
-      doc: 'Partitions processed at the same time; each one strictly in order.',
+      max: 100_000,
+      doc: 'Most records handed to the pipeline at once; about 4× this many wait fetched ahead.',
     },
     sessionTimeoutMillis: {
       type: 'integer',
@@ -112,10 +112,17 @@ export const forwarderConfigSchema = {
     },
     fetchMaxBytesPerPartition: {
       type: 'integer',
-      default: 1024 * 1024,
+      default: 256 * 1024,
       min: 1024,
       max: 64 * 1024 * 1024,
-      doc: 'Most bytes fetched per partition at once: the in-flight bound is about partitionsConcurrently × this.',
+      doc: 'Most bytes fetched per partition in one request.',
+    },
+    fetchMaxBytes: {
+      type: 'integer',
+      default: 1024 * 1024,
+      min: 1024,
+      max: 256 * 1024 * 1024,
+      doc: 'Most bytes fetched in one request over all partitions. Compressed: 1 MiB of gzip can hold 50,000 records, so this bounds memory more than maxBatchRecords.',
     },
     tls: tls('reach the brokers'),
     sasl: {

@@ -10,12 +10,12 @@ export interface KafkaSourceOptions extends Omit<KafkaConnection, 'clientId'> {
   readonly groupId: string;
   /** @defaultValue "graybridge-forwarder" */
   readonly clientId?: string;
-  /** Partitions processed at the same time (each one strictly in order). @defaultValue 2 */
-  readonly partitionsConcurrently?: number;
   /** A member silent this long loses its partitions. @defaultValue 30000 */
   readonly sessionTimeoutMillis?: number;
-  /** Most bytes fetched per partition at once; bounds memory in flight. @defaultValue 1048576 */
+  /** Most bytes fetched per partition in one request. @defaultValue 262144 */
   readonly fetchMaxBytesPerPartition?: number;
+  /** Most bytes fetched in one request over all partitions. @defaultValue 1048576 */
+  readonly fetchMaxBytes?: number;
   /** A new group starts at the oldest retained record. @defaultValue true */
   readonly fromBeginning?: boolean;
   /** How often the lag of the assigned partitions is read from the brokers; 0 = never. @defaultValue 10000 */
@@ -177,7 +177,6 @@ export class KafkaSource {
   }
 
   private async openStream(): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
-    const perPartition = this.options.fetchMaxBytesPerPartition ?? 1024 * 1024;
     const bound = (this.options.maxBatchRecords ?? 2000) * 4;
     this.buffer = []; // a new stream starts again from the committed offsets
     const stream = await this.consumer.consume({
@@ -185,8 +184,8 @@ export class KafkaSource {
       autocommit: false,
       mode: 'committed',
       fallbackMode: this.options.fromBeginning === false ? 'latest' : 'earliest',
-      maxBytesPerPartition: perPartition,
-      maxBytes: perPartition * (this.options.partitionsConcurrently ?? 2),
+      maxBytesPerPartition: this.options.fetchMaxBytesPerPartition ?? 256 * 1024,
+      maxBytes: this.options.fetchMaxBytes ?? 1024 * 1024,
       maxWaitTime: 500,
     });
     // Flowing mode into a bounded buffer: paused when full (fetching stops, heartbeats go on).

@@ -110,7 +110,7 @@ describe('config: every problem is named, with its source, expectation and value
   it('reports all problems at once', () => {
     const message = problems({
       argv: ['--gelf-transport', 'smoke-signals'],
-      env: { GRAYBRIDGE_GELF_PORT: 'abc', GRAYBRIDGE_KAFKA_PARTITIONS_CONCURRENTLY: '0' },
+      env: { GRAYBRIDGE_GELF_PORT: 'abc', GRAYBRIDGE_KAFKA_MAX_BATCH_RECORDS: '0' },
     });
     assert.match(message, /^4 config problems:/);
     assert.match(message, /missing option kafka\.brokers \(env GRAYBRIDGE_KAFKA_BROKERS, flag --kafka-brokers\)/);
@@ -124,7 +124,7 @@ describe('config: every problem is named, with its source, expectation and value
     );
     assert.match(
       message,
-      /invalid option kafka\.partitionsConcurrently \(env GRAYBRIDGE_KAFKA_PARTITIONS_CONCURRENTLY\): expected an integer from 1 to 64, got "0"/,
+      /invalid option kafka\.maxBatchRecords \(env GRAYBRIDGE_KAFKA_MAX_BATCH_RECORDS\): expected an integer from 1 to 100000, got "0"/,
     );
   });
 
