@@ -102,7 +102,7 @@ async function main(): Promise<number> {
   const unitFiles = files(['packages/*/dist/test/**/*.test.js']).filter((f) => !f.includes('/integration/'));
   const integrationFiles = files([
     'packages/*/dist/test/integration/**/*.test.js',
-    'test/dist/{smoke,e2e}/**/*.test.js',
+    'test/dist/{smoke,e2e,chart}/**/*.test.js',
   ]);
   await testStage('unit', process.execPath, unitFiles, process.env);
 

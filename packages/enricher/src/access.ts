@@ -1,4 +1,4 @@
-import { AuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
+import { AuthorizationV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import { EnricherError, EnricherErrorCodes } from './errors.js';
 import { kubeconfigFrom } from './options.js';
 import { enricherClusterRoleRules } from './rbac.js';
@@ -16,7 +16,9 @@ export interface ApiAccessReport {
  * identity do everything in `enricherClusterRoleRules` (one SelfSubjectAccessReview per verb and
  * resource, so the report names exactly what the ClusterRole lacks).
  */
-export async function checkApiAccess(options: { readonly kubeconfig?: string } = {}): Promise<ApiAccessReport> {
+export async function checkApiAccess(
+  options: { readonly kubeconfig?: KubeConfig | string } = {},
+): Promise<ApiAccessReport> {
   const config = kubeconfigFrom(options.kubeconfig);
   const server = config.getCurrentCluster()?.server ?? '(no cluster)';
   let version: string;

@@ -8,4 +8,5 @@ export {
   type LoadedConfig,
   type ValueSource,
 } from './load.js';
-export { configJsonSchema, configReferenceMarkdown } from './reference.js';
+export { configJsonSchema, configReferenceMarkdown, type JsonSchemaOptions } from './reference.js';
+export { chartValuesSchema } from './chart.js';

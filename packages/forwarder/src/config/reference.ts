@@ -3,6 +3,14 @@ import { forwarderConfigSchema, isField, type Field, type Section } from './sche
 
 type JsonSchema = Readonly<Record<string, unknown>>;
 
+export interface JsonSchemaOptions {
+  /**
+   * Leave out secret options (passwords, the Redis URL, auth headers): where values are plain
+   * text — Helm values, ConfigMaps — secrets must come from a Secret, so they are refused there.
+   */
+  readonly omitSecrets?: boolean;
+}
+
 function fieldSchema(field: Field): JsonSchema {
   const common = { description: field.doc, ...(field.default === undefined ? {} : { default: field.default }) };
   switch (field.type) {
@@ -18,19 +26,25 @@ function fieldSchema(field: Field): JsonSchema {
     case 'boolean':
       return { type: 'boolean', ...common };
     case 'list':
-      return { type: 'array', items: { type: 'string', minLength: 1 }, ...common };
+      return {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        ...('required' in field ? { minItems: 1 } : {}),
+        ...common,
+      };
   }
 }
 
-function sectionSchema(section: Section): JsonSchema {
-  const required = Object.entries(section)
-    .filter(([, node]) => isField(node) && 'required' in node)
-    .map(([key]) => key);
+function sectionSchema(section: Section, options: JsonSchemaOptions): JsonSchema {
+  const kept = Object.entries(section).filter(
+    ([, node]) => !(options.omitSecrets === true && isField(node) && node.secret === true),
+  );
+  const required = kept.filter(([, node]) => isField(node) && 'required' in node).map(([key]) => key);
   return {
     type: 'object',
     additionalProperties: false,
     properties: Object.fromEntries(
-      Object.entries(section).map(([key, node]) => [key, isField(node) ? fieldSchema(node) : sectionSchema(node)]),
+      kept.map(([key, node]) => [key, isField(node) ? fieldSchema(node) : sectionSchema(node, options)]),
     ),
     ...(required.length === 0 ? {} : { required }),
   };
@@ -41,16 +55,19 @@ function sectionSchema(section: Section): JsonSchema {
  * so `helm install` rejects a bad value before anything runs. Rules across fields (gelf.host for
  * tcp/udp, gelf.url for http) are expressed with if/then.
  */
-export function configJsonSchema(): JsonSchema {
+export function configJsonSchema(options: JsonSchemaOptions = {}): JsonSchema {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'graybridge forwarder config',
-    ...sectionSchema(forwarderConfigSchema),
+    ...sectionSchema(forwarderConfigSchema, options),
     allOf: [
       {
-        if: { properties: { gelf: { properties: { transport: { const: 'http' } }, required: ['transport'] } } },
-        then: { properties: { gelf: { required: ['url'] } } },
-        else: { properties: { gelf: { required: ['host'] } } },
+        if: {
+          properties: { gelf: { properties: { transport: { const: 'http' } }, required: ['transport'] } },
+          required: ['gelf'],
+        },
+        then: { required: ['gelf'], properties: { gelf: { required: ['url'] } } },
+        else: { required: ['gelf'], properties: { gelf: { required: ['host'] } } },
       },
     ],
   };
