@@ -95,6 +95,7 @@ function printStatus(state: RigState): void {
     console.log(`  kube-apiserver  ${state.kube.server} (v${state.kube.version}) kubeconfig ${state.kube.kubeconfig}`);
   if (state.helm) console.log(`  helm            ${state.helm.version} ${state.helm.binary}`);
   if (state.kcat) console.log(`  kcat            ${state.kcat.version} ${state.kcat.binary}`);
+  if (state.oracle) console.log(`  gelf oracle     graylog2-server ${state.oracle.graylog} on ${state.oracle.java}`);
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {

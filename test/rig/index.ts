@@ -19,8 +19,8 @@ export { makeServerCertificate, type CertificateFiles } from './tls.js';
 export { startKube, startApiserver, type ApiserverLaunch, type KubeStartOptions } from './kube.js';
 
 /** What a test file can ask the rig for. `kafka-secure` is a second broker with TLS + SASL. */
-export type RigPart = 'kafka' | 'kafka-secure' | 'redis' | 'kube' | 'helm' | 'kcat';
-export const allRigParts: readonly RigPart[] = ['kafka', 'kafka-secure', 'redis', 'kube', 'helm', 'kcat'];
+export type RigPart = 'kafka' | 'kafka-secure' | 'redis' | 'kube' | 'helm' | 'kcat' | 'oracle';
+export const allRigParts: readonly RigPart[] = ['kafka', 'kafka-secure', 'redis', 'kube', 'helm', 'kcat', 'oracle'];
 
 export interface ToolEndpoint {
   readonly binary: string;
@@ -36,6 +36,8 @@ export interface RigState {
   kube?: KubeEndpoint;
   helm?: ToolEndpoint;
   kcat?: ToolEndpoint;
+  /** Graylog's GELF decoder (graylog2-server) behind a line protocol: `java -cp <classpath> org.graylog2.plugin.GelfOracle`. */
+  oracle?: { readonly java: string; readonly classpath: string; readonly graylog: string };
   processes: ServiceProcess[];
 }
 
@@ -75,6 +77,8 @@ function hasPart(state: RigState, part: RigPart): boolean {
       return state.helm !== undefined;
     case 'kcat':
       return state.kcat !== undefined;
+    case 'oracle':
+      return state.oracle !== undefined;
   }
 }
 
@@ -136,6 +140,13 @@ export async function startRig(parts: readonly RigPart[], options: StartRigOptio
             execFileSync(binary, ['-V'], { encoding: 'utf8' }),
           )?.[1];
           state.kcat = { binary, version: version ?? 'unknown' };
+          return;
+        }
+        case 'oracle': {
+          const classpath = runInstallScript(installScript('oracle')).split('\n').at(-1) ?? '';
+          // graylog2-server 6.x runs on Java 17 (7.x needs 21): Debian's JDK 17 when present.
+          const java17 = '/usr/lib/jvm/java-17-openjdk-amd64/bin/java';
+          state.oracle = { java: existsSync(java17) ? java17 : 'java', classpath, graylog: '6.3.7' };
           return;
         }
       }

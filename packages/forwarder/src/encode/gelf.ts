@@ -177,7 +177,8 @@ function shortMessageOf(message: string, maxChars: number): string {
 export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLimits): GelfResult {
   const truncated: string[] = [];
   const shortMessage = shortMessageOf(input.message, limits.maxShortMessageChars);
-  const needsFull = input.message.trim() !== shortMessage;
+  // The full text only when it adds something: never for a blank message (Graylog stores no empty field).
+  const needsFull = input.message.trim() !== '' && input.message.trim() !== shortMessage;
   const entries: [string, Scalar][] = [
     ['version', '1.1'],
     ['host', input.host !== undefined && input.host.trim() !== '' ? input.host : 'unknown'],

@@ -62,6 +62,14 @@ function stringValue(value: unknown): string {
  * applied to one complete payload (TCP frame, HTTP body or reassembled UDP chunks). Returns what
  * Graylog would index, and which fields it would drop silently, or why it would reject the payload.
  */
+/** Graylog reads `line` as a long where it can (numbers truncated, integer strings, true = 1), else as text. */
+function lineValue(value: unknown): string | number {
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value);
+  return stringValue(value);
+}
+
 export function decodeGelfPayload(payload: Buffer, receivedAtMillis: number, sender = 'unknown'): GelfDecodeResult {
   if (payload.length < 2) return { accepted: false, reason: 'payload too short' };
   if (payload[0] === 0x1e && payload[1] === 0x0f)
@@ -128,15 +136,20 @@ export function decodeGelfPayload(payload: Buffer, receivedAtMillis: number, sen
       ? Math.round(timestampValue * 1000)
       : receivedAtMillis;
 
-  for (const key of ['file', 'facility', 'line'] as const) if (key in gelf) fields[key] = stringValue(gelf[key]);
+  for (const key of ['file', 'facility'] as const) if (key in gelf) fields[key] = stringValue(gelf[key]);
+  if ('line' in gelf) fields.line = lineValue(gelf.line);
 
   return {
     accepted: true,
     droppedFields: dropped,
     message: {
       source: typeof gelf.host === 'string' ? gelf.host : sender,
-      message: short.trim() !== '' ? short : alternative,
-      ...('full_message' in gelf ? { fullMessage: stringValue(gelf.full_message) } : {}),
+      // Stored trimmed, like every string field (Message.addField).
+      message: javaTrim(short.trim() !== '' ? short : alternative),
+      // Graylog's Message.addField trims string values and does not store an empty one.
+      ...('full_message' in gelf && javaTrim(stringValue(gelf.full_message)) !== ''
+        ? { fullMessage: javaTrim(stringValue(gelf.full_message)) }
+        : {}),
       timestampMillis,
       ...(level === undefined ? {} : { level }),
       fields,

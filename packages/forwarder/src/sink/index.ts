@@ -8,5 +8,5 @@ export {
   type ReceiverOptions,
   type GelfTransport,
 } from '../receiver/server.js';
-export { UdpSink, type UdpSinkOptions } from './udp.js';
+export { UdpSink, gelfChunks, type UdpSinkOptions } from './udp.js';
 export { HttpSink, type HttpSinkOptions } from './http.js';

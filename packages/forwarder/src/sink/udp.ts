@@ -101,19 +101,7 @@ export class UdpSink implements Sink {
       if (round === 0) this.shrunk += 1;
     }
     if (data.length > capacity) return undefined;
-    if (data.length <= this.chunkBytes) return [data];
-    const id = randomBytes(8);
-    const count = Math.ceil(data.length / this.chunkBytes);
-    return Array.from({ length: count }, (_, sequence) => {
-      const chunk = Buffer.allocUnsafe(header + Math.min(this.chunkBytes, data.length - sequence * this.chunkBytes));
-      chunk[0] = 0x1e;
-      chunk[1] = 0x0f;
-      id.copy(chunk, 2);
-      chunk[10] = sequence;
-      chunk[11] = count;
-      data.copy(chunk, header, sequence * this.chunkBytes, (sequence + 1) * this.chunkBytes);
-      return chunk;
-    });
+    return gelfChunks(data, this.chunkBytes);
   }
 
   private sendDatagram(datagram: Buffer): Promise<void> {
@@ -121,4 +109,23 @@ export class UdpSink implements Sink {
       this.socket?.send(datagram, this.options.port, this.options.host, (error) => (error ? reject(error) : resolve()));
     });
   }
+}
+
+/**
+ * A (compressed) GELF payload as UDP datagrams: itself when it fits one, else GELF chunks — magic
+ * 0x1e 0x0f, a random 8-byte message id, sequence number, count — of `chunkBytes` data each.
+ */
+export function gelfChunks(data: Buffer, chunkBytes: number, id: Buffer = randomBytes(8)): Buffer[] {
+  if (data.length <= chunkBytes) return [data];
+  const count = Math.ceil(data.length / chunkBytes);
+  return Array.from({ length: count }, (_, sequence) => {
+    const chunk = Buffer.allocUnsafe(header + Math.min(chunkBytes, data.length - sequence * chunkBytes));
+    chunk[0] = 0x1e;
+    chunk[1] = 0x0f;
+    id.copy(chunk, 2);
+    chunk[10] = sequence;
+    chunk[11] = count;
+    data.copy(chunk, header, sequence * chunkBytes, (sequence + 1) * chunkBytes);
+    return chunk;
+  });
 }
