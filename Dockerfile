@@ -2,24 +2,9 @@
 # production dependencies only, run as a non-root user on a read-only root filesystem.
 # Not built in this repository's CI (no container runtime there); see docs/deploy.md.
 
-# ---- build: compile every workspace the forwarder needs ----
-FROM node:24.21.0-bookworm-slim AS build
+# ---- the workspace manifests npm ci needs (every workspace is listed in the root package.json) ----
+FROM node:24.21.0-bookworm-slim AS manifests
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
-COPY packages/log-sdk/package.json packages/log-sdk/
-COPY packages/enricher/package.json packages/enricher/
-COPY packages/forwarder/package.json packages/forwarder/
-COPY test/rig/package.json test/rig/
-COPY test/package.json test/
-COPY bench/package.json bench/
-RUN npm ci --ignore-scripts
-COPY packages packages
-COPY test/rig test/rig
-RUN npx tsc -b packages/forwarder
-
-# ---- production dependencies of the forwarder only ----
-FROM node:24.21.0-bookworm-slim AS deps
-WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/log-sdk/package.json packages/log-sdk/
 COPY packages/enricher/package.json packages/enricher/
@@ -27,13 +12,24 @@ COPY packages/forwarder/package.json packages/forwarder/
 COPY test/rig/package.json test/rig/
 COPY test/package.json test/
 COPY bench/package.json bench/
+
+# ---- build: compile every workspace the forwarder needs ----
+FROM manifests AS build
+COPY tsconfig.json tsconfig.base.json ./
+RUN npm ci --ignore-scripts
+COPY packages packages
+COPY test/rig test/rig
+RUN npx tsc -b packages/forwarder
+
+# ---- production dependencies of the forwarder only ----
+FROM manifests AS deps
 RUN npm ci --omit=dev --ignore-scripts --workspace @graybridge/forwarder --include-workspace-root=false
 
 # ---- runtime ----
 FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=deps /app/node_modules node_modules
+COPY --from=deps /src/node_modules node_modules
 COPY --from=build /src/packages/enricher/package.json packages/enricher/package.json
 COPY --from=build /src/packages/enricher/dist/src packages/enricher/dist/src
 COPY --from=build /src/packages/forwarder/package.json packages/forwarder/package.json

@@ -12,28 +12,10 @@ import { describe, it } from 'node:test';
 import { freePort, useRig } from '@graybridge/rig';
 import { startCountingReceiver } from '../fixtures/gelf.js';
 import { createTopic } from '../fixtures/kafka.js';
-import { graybridgeCli, until } from '../fixtures/processes.js';
+import { graybridgeCli, runGraybridge, until } from '../fixtures/processes.js';
 import { unboundServiceAccountKubeconfig } from '../fixtures/workload.js';
 
 const rig = useRig(['kafka', 'kube']);
-
-function graybridge(
-  args: readonly string[],
-  env: Readonly<Record<string, string>> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [graybridgeCli, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A row of the doctor's table: check, target, status, detail. */
 function row(table: string, check: string, target?: string): { status: string; detail: string } | undefined {
@@ -47,16 +29,16 @@ function row(table: string, check: string, target?: string): { status: string; d
 
 describe('graybridge CLI', () => {
   it('refuses a bad config with exit 2 and every problem named', async () => {
-    const result = await graybridge(['forward', '--gelf-port', '70000'], { GRAYBRIDGE_KAFKA_BROKERS: 'kafka' });
+    const result = await runGraybridge(['forward', '--gelf-port', '70000'], { GRAYBRIDGE_KAFKA_BROKERS: 'kafka' });
     assert.equal(result.code, 2);
     assert.match(
       result.stderr,
       /invalid option gelf\.port \(flag --gelf-port\): expected an integer from 1 to 65535, got "70000"/,
     );
-    const unknown = await graybridge(['deploy']);
+    const unknown = await runGraybridge(['deploy']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "deploy"/);
-    const help = await graybridge(['forward', '--help']);
+    const help = await runGraybridge(['forward', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--kafka-brokers\n\s+GRAYBRIDGE_KAFKA_BROKERS: Bootstrap brokers/);
   });
@@ -66,7 +48,7 @@ describe('graybridge CLI', () => {
     const topic = await createTopic(brokers, 'doctor', 3);
     const gelf = await startCountingReceiver('tcp');
     try {
-      const result = await graybridge(['doctor', '--send-test-message'], {
+      const result = await runGraybridge(['doctor', '--send-test-message'], {
         GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
         GRAYBRIDGE_KAFKA_TOPICS: topic,
         GRAYBRIDGE_GELF_HOST: '127.0.0.1',
@@ -99,7 +81,7 @@ describe('graybridge CLI', () => {
       mkdtempSync(join(tmpdir(), 'doctor-')),
     );
     const closedPort = await freePort();
-    const result = await graybridge(['doctor'], {
+    const result = await runGraybridge(['doctor'], {
       GRAYBRIDGE_KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
       GRAYBRIDGE_GELF_HOST: '127.0.0.1',
       GRAYBRIDGE_GELF_PORT: String(closedPort),

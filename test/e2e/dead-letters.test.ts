@@ -2,7 +2,6 @@
 // its reason before its offset is committed, a Redis outage holds the stream instead of losing
 // it, and `graybridge dlq replay` delivers the letters once the endpoint takes them.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,27 +11,9 @@ import { freePort, startRedis, stopService, useRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
 import { startGelfReceiver, type GelfReceiver, type ReceivedMessage } from '@graybridge/forwarder/sinks';
 import { createTopic, sdkRecord } from '../fixtures/kafka.js';
-import { graybridgeCli, inheritedEnv, startForwarderProcess, until } from '../fixtures/processes.js';
+import { runGraybridge, startForwarderProcess, until } from '../fixtures/processes.js';
 
 const rig = useRig(['kafka']);
-
-function graybridge(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [graybridgeCli, ...args], {
-      env: { ...inheritedEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Every 11th record is ~5 KB: above the endpoint's 2,000-byte body limit, so it answers 413. */
 function records(from: number, count: number): { key: string; value: string; headers: Record<string, string> }[] {
@@ -85,7 +66,7 @@ describe('dead letters through graybridge forward', () => {
         '10 dead letters, all committed',
       );
       assert.equal(new Set(received.map((m) => m.message.fields.event_id)).size, 100);
-      const listed = await graybridge(['dlq', 'list', '--reason', 'sink_rejected', '--json'], env);
+      const listed = await runGraybridge(['dlq', 'list', '--reason', 'sink_rejected', '--json'], env);
       assert.equal(listed.code, 0, listed.stderr);
       const letters = listed.stdout
         .trim()
@@ -117,7 +98,7 @@ describe('dead letters through graybridge forward', () => {
       // The endpoint's limit is raised: replay delivers every dead letter and empties the queue.
       await endpoint.close();
       endpoint = await startEndpoint(100_000);
-      const replayed = await graybridge(['dlq', 'replay'], env);
+      const replayed = await runGraybridge(['dlq', 'replay'], env);
       assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
       assert.match(replayed.stdout, /replayed 12: 12 delivered, 0 back in the queue/);
       assert.match(replayed.stderr, /100% 12\/12/);
@@ -126,7 +107,7 @@ describe('dead letters through graybridge forward', () => {
         132,
         'all 132, each with its original _event_id',
       );
-      const empty = await graybridge(['dlq', 'list'], env);
+      const empty = await runGraybridge(['dlq', 'list'], env);
       assert.match(empty.stdout, /^0 dead letter\(s\) in redis:\/\/127\.0\.0\.1:\d+\/graybridge-dead-letters/);
     } finally {
       await producer.disconnect();
@@ -166,7 +147,7 @@ describe('dead letters through graybridge forward', () => {
       [['dlq', 'explode'], env, /usage: graybridge dlq/],
     ];
     for (const [args, given, expected] of cases) {
-      const result = await graybridge(args, given);
+      const result = await runGraybridge(args, given);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, expected);
     }

@@ -30,6 +30,23 @@ function forwarderEnv(topic: string, groupId: string, gelf: Record<string, strin
   };
 }
 
+/** Small fetches and batches, so that a fault lands in the middle of the stream. */
+function streamingEnv(
+  topic: string,
+  groupId: string,
+  gelf: CountingReceiver,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return forwarderEnv(topic, groupId, {
+    GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+    GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
+    GRAYBRIDGE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '16384',
+    GRAYBRIDGE_KAFKA_MAX_BATCH_RECORDS: '100',
+    GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
+    ...extra,
+  });
+}
+
 async function stopCleanly(forwarder: ForwarderProcess): Promise<void> {
   const exit = await forwarder.stop('SIGTERM');
   assert.deepEqual(exit, { code: 0, signal: null }, forwarder.stderr());
@@ -153,14 +170,7 @@ describe('graybridge forward under faults', () => {
     const topic = await createTopic(brokers(), 'e2e-kill', 3);
     const groupId = `e2e-kill-${randomUUID().slice(0, 8)}`;
     const gelf = await startCountingReceiver('tcp');
-    const env = forwarderEnv(topic, groupId, {
-      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
-      GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
-      GRAYBRIDGE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '16384',
-      GRAYBRIDGE_KAFKA_MAX_BATCH_RECORDS: '100',
-      GRAYBRIDGE_KAFKA_SESSION_TIMEOUT_MILLIS: '6000',
-      GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
-    });
+    const env = streamingEnv(topic, groupId, gelf, { GRAYBRIDGE_KAFKA_SESSION_TIMEOUT_MILLIS: '6000' });
     const producer = new RecordProducer(brokers(), topic);
     await producer.connect();
     await producer.send(total);
@@ -199,13 +209,7 @@ describe('graybridge forward under faults', () => {
     const topic = await createTopic(brokers(), 'e2e-rebalance', 4);
     const groupId = `e2e-rebalance-${randomUUID().slice(0, 8)}`;
     const gelf = await startCountingReceiver('tcp');
-    const env = forwarderEnv(topic, groupId, {
-      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
-      GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
-      GRAYBRIDGE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '16384',
-      GRAYBRIDGE_KAFKA_MAX_BATCH_RECORDS: '100',
-      GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
-    });
+    const env = streamingEnv(topic, groupId, gelf);
     const producer = new RecordProducer(brokers(), topic);
     await producer.connect();
     const a = await startForwarderProcess(env);
