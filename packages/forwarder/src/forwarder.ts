@@ -6,6 +6,7 @@ import { readOptionFile, tlsMaterial } from './config/files.js';
 import type { ForwarderConfig } from './config/schema.js';
 import { loggingDeadLetters } from './deadletter/log-sink.js';
 import { DeadLetterQueue } from './deadletter/queue.js';
+import { startReplayWorker } from './replay/replay.js';
 import { defaultGelfLimits } from './encode/gelf.js';
 import { registerForwarderMetrics } from './ops/metrics.js';
 import { startOpsServer, type Check, type OpsServer } from './ops/server.js';
@@ -106,6 +107,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
           maxAgeMillis: config.deadLetters.maxAgeMillis,
         });
   let queueDepth = 0;
+  let replayWorker: { close(): Promise<void> } | undefined;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let enricher: Enricher | undefined;
@@ -207,6 +209,28 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
       return verdict;
     };
     await source.start(handle);
+    if (config.redis.url !== undefined && config.replay.enabled) {
+      const url = config.redis.url;
+      replayWorker = startReplayWorker({
+        url,
+        kafka: { brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-replay`, ...security },
+        concurrency: config.replay.concurrency,
+        lockMillis: config.replay.lockMillis,
+        logger,
+        pipelineFor: (jobId) => {
+          const replayPipeline = createPipeline({
+            sink,
+            lookup: (query) => enricher?.lookup(query),
+            deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
+            deadLetterDecodeErrors: config.deadLetters.decodeErrors,
+            decode: { maxRecordBytes: config.decode.maxRecordBytes },
+            limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
+            extraFields: { replay_job: jobId },
+          });
+          return (records) => replayPipeline.handle(records);
+        },
+      });
+    }
     logger.info(
       {
         brokers: config.kafka.brokers,
@@ -237,7 +261,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
         ),
         sleep(config.ops.drainTimeoutMillis, false, { ref: false }),
       ]);
-      await Promise.allSettled([enricher?.stop(), sink.close(), deadLetterQueue?.close()]);
+      await Promise.allSettled([replayWorker?.close(), enricher?.stop(), sink.close(), deadLetterQueue?.close()]);
       await ops.close();
       return { drained };
     },

@@ -32,6 +32,8 @@ export interface PipelineOptions {
   readonly limits?: GelfLimits;
   /** Dead-letter records that could not be decoded instead of sending them with `_decode_error`. @defaultValue false */
   readonly deadLetterDecodeErrors?: boolean;
+  /** Added to every message as graybridge's own fields, e.g. `replay_job`. */
+  readonly extraFields?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -84,7 +86,11 @@ export function createPipeline(options: PipelineOptions): {
           continue;
         }
         if (outcome.enriched.kubernetes.k8s_unresolved !== undefined) unresolved += 1;
-        const encoded = encodeGelf(toGelfInput(outcome.enriched), limits);
+        const input = toGelfInput(outcome.enriched);
+        const encoded = encodeGelf(
+          options.extraFields === undefined ? input : { ...input, own: { ...input.own, ...options.extraFields } },
+          limits,
+        );
         if (encoded.ok) {
           payloads.push({ json: encoded.json });
           sources.push({ record, identity: decoded.identity });

@@ -8,6 +8,7 @@ import { doctor } from './doctor.js';
 import { forward } from './forward.js';
 import { gelfReceive } from './gelf-receive.js';
 import { optionsHelp } from './help.js';
+import { replay, replayUsage } from './replay.js';
 
 const usage = `usage: graybridge <command> [options]
 
@@ -18,6 +19,7 @@ commands:
                  what Graylog would index
   config         print the effective config (secrets hidden); "config schema" prints its JSON Schema
   dlq            list, show, replay or purge dead letters (records Graylog would not take)
+  replay         ship a time window of a topic to Graylog again (a job run by the forwarders)
 
 forward, doctor and config read the same options: --config FILE (YAML or JSON), GRAYBRIDGE_* env
 variables, then flags, later ones winning. "graybridge forward --help" lists them all.`;
@@ -28,6 +30,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   'gelf-receive': gelfReceive,
   config: configCommand,
   dlq,
+  replay,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -41,8 +44,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(`graybridge: unknown command ${JSON.stringify(name)}\n\n${usage}`);
     return 2;
   }
-  if (name === 'dlq' && (rest.includes('--help') || rest.includes('-h'))) {
-    console.log(dlqUsage);
+  if ((name === 'dlq' || name === 'replay') && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(name === 'dlq' ? dlqUsage : replayUsage);
     return 0;
   }
   if (name !== 'gelf-receive' && (rest.includes('--help') || rest.includes('-h'))) {

@@ -287,6 +287,27 @@ export const forwarderConfigSchema = {
       doc: 'Dead-letter records that cannot be decoded instead of sending them with `_decode_error`.',
     },
   },
+  replay: {
+    enabled: {
+      type: 'boolean',
+      default: true,
+      doc: 'Run replay jobs (`graybridge replay`) in this forwarder when Redis is configured.',
+    },
+    concurrency: {
+      type: 'integer',
+      default: 1,
+      min: 1,
+      max: 16,
+      doc: 'Replay jobs run at the same time by this forwarder.',
+    },
+    lockMillis: {
+      type: 'integer',
+      default: 30_000,
+      min: 1000,
+      max: 600_000,
+      doc: 'A forwarder silent this long loses its replay job to another, which resumes from the last checkpoint.',
+    },
+  },
   decode: {
     maxRecordBytes: {
       type: 'integer',

@@ -58,7 +58,7 @@ type Handler = (records: readonly KafkaRecord[]) => Promise<BatchVerdict>;
 const bytes = (value: Buffer | null | undefined): Buffer | null =>
   value === null || value === undefined || value.length === 0 ? null : value;
 
-function toRecord(message: Message): KafkaRecord {
+export function toRecord(message: Message): KafkaRecord {
   const headers: Record<string, Buffer | undefined> = {};
   for (const [name, value] of message.headers) headers[name.toString()] = bytes(value) ?? undefined;
   return {
