@@ -3,6 +3,8 @@
 // input is refused.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { useRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
@@ -118,6 +120,93 @@ describe('graybridge replay', () => {
     } finally {
       await forwarder.stop();
       await gelf.close().catch(() => undefined);
+    }
+  });
+
+  it('a job survives the SIGKILL of the forwarder running it: another resumes from its checkpoint', async () => {
+    const brokers = [...(rig().kafka?.brokers ?? [])];
+    const topic = await createTopic(brokers, 'e2e-replay-resume', 2);
+    const idle = await createTopic(brokers, 'e2e-replay-idle', 1);
+    const base = Date.now() - hour;
+    const total = 30_000;
+    const producer = new Kafka({ clientId: 'e2e-replay', brokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    for (let from = 0; from < total; from += 2000) {
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 2000 }, (_, i) => ({
+          value: JSON.stringify({ level: 30, seq: from + i, msg: `record ${from + i}`, pad: 'p'.repeat(300) }),
+          timestamp: String(base + from + i),
+        })),
+      });
+    }
+    await producer.disconnect();
+    // A slow Graylog: reads a little every 100 ms, so the job takes a while.
+    const seen = new Map<string, number>();
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      let pending = '';
+      socket.on('data', (chunk: Buffer) => {
+        const frames = (pending + chunk.toString()).split('\0');
+        pending = frames.pop() ?? '';
+        for (const frame of frames) {
+          const id = /"_event_id":"([^"]+)"/.exec(frame)?.[1];
+          if (id !== undefined && frame.includes('"_replay_job"')) seen.set(id, (seen.get(id) ?? 0) + 1);
+        }
+        socket.pause();
+        setTimeout(() => socket.resume(), 100);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const env = {
+      GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
+      GRAYBRIDGE_KAFKA_TOPICS: idle, // no live traffic: only the replay writes to the endpoint
+      GRAYBRIDGE_KAFKA_GROUP_ID: `e2e-replay-resume-${randomUUID().slice(0, 8)}`,
+      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+      GRAYBRIDGE_GELF_PORT: String((server.address() as { port: number }).port),
+      GRAYBRIDGE_REDIS_URL: rig().redis?.url ?? '',
+      GRAYBRIDGE_KUBERNETES_ENABLED: 'false',
+      GRAYBRIDGE_REPLAY_LOCK_MILLIS: '3000',
+    };
+    const first = await startForwarderProcess(env);
+    let second: Awaited<ReturnType<typeof startForwarderProcess>> | undefined;
+    try {
+      const queued = await runGraybridge(
+        ['replay', '--topic', topic, '--since', new Date(base - 1000).toISOString(), '--detach'],
+        env,
+      );
+      const jobId = /replay (\S+) queued/.exec(queued.stdout)?.[1] ?? '';
+      const progress = async (): Promise<{ state: string; progress?: { done: number; total: number } }> =>
+        JSON.parse((await runGraybridge(['replay', 'status', jobId], env)).stdout) as {
+          state: string;
+          progress?: { done: number; total: number };
+        };
+      await until(async () => ((await progress()).progress?.done ?? 0) >= 1000, 60_000, 'a checkpoint past 1000');
+      const atKill = (await progress()).progress?.done ?? 0;
+      assert.ok(atKill < total, `killed mid-job (${atKill} of ${total} done)`);
+      await first.stop('SIGKILL');
+      second = await startForwarderProcess(env);
+      await until(
+        async () => (await progress()).state === 'completed',
+        120_000,
+        'the job completed by the second forwarder',
+      );
+      // The slow endpoint is still reading what the kernel buffered for it.
+      await until(() => seen.size === total, 60_000, `every record of the window (${seen.size} so far)`).catch(
+        (error: unknown) => {
+          throw new Error(`${String(error)}; ${seen.size} of ${total} seen`);
+        },
+      );
+      const duplicates = [...seen.values()].filter((times) => times > 1).length;
+      assert.ok(duplicates <= 500, `duplicates only from the chunk in hand at the kill: ${duplicates}`);
+      assert.equal((await progress()).progress?.done, total);
+    } finally {
+      await second?.stop();
+      await first.stop();
+      for (const socket of sockets) socket.destroy();
+      server.close();
     }
   });
 });
