@@ -110,7 +110,15 @@ export async function startKafka(
   if (!existsSync(join(dir, 'data', 'meta.properties'))) {
     // A cluster id is 16 random bytes, base64url: no need to start a JVM for `random-uuid`.
     const clusterId = randomBytes(16).toString('base64url');
-    const format = ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', propertiesFile];
+    // `--cluster-id=…` in one argument: an id starting with "-" would otherwise be read as an option.
+    const format = [
+      'kafka.tools.StorageTool',
+      'format',
+      '--standalone',
+      `--cluster-id=${clusterId}`,
+      '-c',
+      propertiesFile,
+    ];
     for (const scram of secure?.scramCredentials ?? []) format.push('--add-scram', scram);
     execFileSync('java', [...java, ...format], { stdio: ['ignore', 'ignore', 'pipe'] });
   }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createEnricher, type Enricher } from '@graybridge/enricher';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { readOptionFile, tlsMaterial } from './config/files.js';
+import { kafkaConnectionOf } from './config/files.js';
 import type { ForwarderConfig } from './config/schema.js';
 import { loggingDeadLetters } from './deadletter/log-sink.js';
 import { DeadLetterQueue } from './deadletter/queue.js';
@@ -13,7 +13,7 @@ import { startOpsServer, type Check, type OpsServer } from './ops/server.js';
 import { createPipeline, type PipelineStats } from './pipeline.js';
 import type { KafkaRecord } from './record.js';
 import { createSink } from './sink/from-config.js';
-import { KafkaSource, type KafkaSourceOptions, type PartitionLag, type SourceStats } from './source/kafka-source.js';
+import { KafkaSource, type PartitionLag, type SourceStats } from './source/kafka-source.js';
 
 export interface RunningForwarder {
   /** The admin port actually bound (config `ops.port` 0 picks a free one). */
@@ -26,20 +26,6 @@ export interface RunningForwarder {
    * passed first: whatever was not committed is redelivered to the group (no loss, maybe duplicates).
    */
   stop(): Promise<{ readonly drained: boolean }>;
-}
-
-function kafkaSecurity(kafka: ForwarderConfig['kafka']): Pick<KafkaSourceOptions, 'tls' | 'sasl'> {
-  const tls = tlsMaterial(kafka.tls, 'kafka.tls');
-  const { sasl } = kafka;
-  if (sasl.mechanism === 'none') return tls === undefined ? {} : { tls };
-  const password =
-    sasl.passwordFile === undefined
-      ? (sasl.password ?? '')
-      : readOptionFile(sasl.passwordFile, 'kafka.sasl.passwordFile').trim();
-  return {
-    ...(tls === undefined ? {} : { tls }),
-    sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password },
-  };
 }
 
 function topicPatterns(topics: readonly string[]): (string | RegExp)[] {
@@ -95,7 +81,8 @@ function enricherCheck(enabled: boolean, enricher: Enricher | undefined): Check 
  * pipeline, then the Kafka consumer group. Readiness changes are logged as they happen.
  */
 export async function startForwarder(config: ForwarderConfig, logger: Logger): Promise<RunningForwarder> {
-  const security = kafkaSecurity(config.kafka);
+  const { tls, sasl } = kafkaConnectionOf(config.kafka, config.kafka.clientId);
+  const security = { ...(tls === undefined ? {} : { tls }), ...(sasl === undefined ? {} : { sasl }) };
   const { sink, breaker } = createSink(config.gelf);
   const deadLetterQueue =
     config.redis.url === undefined
@@ -146,14 +133,18 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
             : { ok: false, detail: `${deadLetterQueue.endpoint}: not connected` },
     };
   };
-  const pipeline = createPipeline({
-    sink,
-    lookup: (query) => enricher?.lookup(query),
-    deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
-    deadLetterDecodeErrors: config.deadLetters.decodeErrors,
-    decode: { maxRecordBytes: config.decode.maxRecordBytes },
-    limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
-  });
+  // The live stream's pipeline, and one per replay job (its messages carry _replay_job).
+  const pipelineWith = (extraFields?: Readonly<Record<string, string>>) =>
+    createPipeline({
+      sink,
+      lookup: (query) => enricher?.lookup(query),
+      deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
+      deadLetterDecodeErrors: config.deadLetters.decodeErrors,
+      decode: { maxRecordBytes: config.decode.maxRecordBytes },
+      limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
+      ...(extraFields === undefined ? {} : { extraFields }),
+    });
+  const pipeline = pipelineWith();
   const recorders = registerForwarderMetrics(registry, {
     pipeline: () => pipeline.stats(),
     source: () => source.stats(),
@@ -213,20 +204,12 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
       const url = config.redis.url;
       replayWorker = startReplayWorker({
         url,
-        kafka: { brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-replay`, ...security },
+        kafka: kafkaConnectionOf(config.kafka, `${config.kafka.clientId}-replay`),
         concurrency: config.replay.concurrency,
         lockMillis: config.replay.lockMillis,
         logger,
         pipelineFor: (jobId) => {
-          const replayPipeline = createPipeline({
-            sink,
-            lookup: (query) => enricher?.lookup(query),
-            deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
-            deadLetterDecodeErrors: config.deadLetters.decodeErrors,
-            decode: { maxRecordBytes: config.decode.maxRecordBytes },
-            limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
-            extraFields: { replay_job: jobId },
-          });
+          const replayPipeline = pipelineWith({ replay_job: jobId });
           return (records) => replayPipeline.handle(records);
         },
       });

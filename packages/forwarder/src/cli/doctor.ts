@@ -4,7 +4,7 @@ import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { checkApiAccess } from '@graybridge/enricher';
 import { Redis } from 'ioredis';
 import { Admin } from '@platformatic/kafka';
-import { tlsMaterial, readOptionFile } from '../config/files.js';
+import { kafkaConnectionOf, tlsMaterial } from '../config/files.js';
 import { loadConfig } from '../config/load.js';
 import { takeFlags } from './args.js';
 import type { ForwarderConfig } from '../config/schema.js';
@@ -23,25 +23,12 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
 
 async function checkKafka(kafka: ForwarderConfig['kafka']): Promise<Row[]> {
   const target = kafka.brokers.join(',');
-  const tls = tlsMaterial(kafka.tls, 'kafka.tls');
   const { sasl } = kafka;
-  const password =
-    sasl.passwordFile === undefined
-      ? (sasl.password ?? '')
-      : readOptionFile(sasl.passwordFile, 'kafka.sasl.passwordFile').trim();
   // The same client and connection settings as `graybridge forward`, so it meets the same problems.
+  const connection = kafkaConnectionOf(kafka, `${kafka.clientId}-doctor`);
+  const tls = connection.tls;
   const admin = new Admin({
-    ...clientOptions(
-      {
-        brokers: kafka.brokers,
-        clientId: `${kafka.clientId}-doctor`,
-        ...(tls === undefined ? {} : { tls }),
-        ...(sasl.mechanism === 'none'
-          ? {}
-          : { sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password } }),
-      },
-      1,
-    ),
+    ...clientOptions(connection, 1),
     connectTimeout: 5000,
   });
   try {

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
-import { tlsMaterial, readOptionFile } from '../config/files.js';
+import { kafkaConnectionOf } from '../config/files.js';
 import { loadConfig } from '../config/load.js';
 import type { ForwarderConfig } from '../config/schema.js';
 import { ForwarderError, ForwarderErrorCodes, invalidOption } from '../errors.js';
 import { ReplayJobs, replayRanges, type ReplaySpec } from '../replay/replay.js';
-import { clientOptions, type KafkaConnection } from '../source/kafka-client.js';
+import { clientOptions } from '../source/kafka-client.js';
 import { parseTime, takeFlags } from './args.js';
 
 export const replayUsage = `usage: graybridge replay --topic T --since TIME --until TIME [--namespace NS] [--dry-run] [--detach] [config options]
@@ -17,23 +17,6 @@ a config fix). The job runs in the forwarders (BullMQ on the config's redis.url)
 with its own consumer (nothing committed), keeps the records whose Kafka time is in [since, until)
 — and in NS when given — and sends them through the normal pipeline with _replay_job. TIME is ISO
 8601 or an age (30m, 6h, 7d). Without --detach the command follows the job with a progress bar.`;
-
-function kafkaConnection(config: ForwarderConfig): KafkaConnection {
-  const tls = tlsMaterial(config.kafka.tls, 'kafka.tls');
-  const { sasl } = config.kafka;
-  const password =
-    sasl.passwordFile === undefined
-      ? (sasl.password ?? '')
-      : readOptionFile(sasl.passwordFile, 'kafka.sasl.passwordFile').trim();
-  return {
-    brokers: config.kafka.brokers,
-    clientId: `${config.kafka.clientId}-replay-cli`,
-    ...(tls === undefined ? {} : { tls }),
-    ...(sasl.mechanism === 'none'
-      ? {}
-      : { sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password } }),
-  };
-}
 
 function jobs(config: ForwarderConfig): ReplayJobs {
   if (config.redis.url === undefined) {
@@ -118,7 +101,7 @@ export async function replay(argv: string[]): Promise<number> {
       `${values.since} .. ${values.until ?? 'now'}`,
     );
   const { config } = loadConfig({ argv: rest });
-  const kafka = kafkaConnection(config);
+  const kafka = kafkaConnectionOf(config.kafka, `${config.kafka.clientId}-replay-cli`);
   const admin = new Admin({ ...clientOptions(kafka, 1), connectTimeout: 5000 });
   try {
     if (!(await admin.listTopics()).includes(values.topic))

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
+import type { KafkaConnection } from '../source/kafka-client.js';
 import type { ForwarderConfig } from './schema.js';
 
 /** A file a config option names (a CA, a key, a password), with an error naming the option. */
@@ -34,5 +35,25 @@ export function tlsMaterial(tls: ForwarderConfig['kafka']['tls'], option: string
     ...read(tls.keyFile, 'key'),
     ...(tls.servername === undefined ? {} : { servername: tls.servername }),
     rejectUnauthorized: tls.rejectUnauthorized,
+  };
+}
+
+/** How to reach the brokers the config names, with TLS files and the SASL password read. */
+export function kafkaConnectionOf(kafka: ForwarderConfig['kafka'], clientId: string): KafkaConnection {
+  const tls = tlsMaterial(kafka.tls, 'kafka.tls');
+  const { sasl } = kafka;
+  const password =
+    sasl.mechanism === 'none'
+      ? ''
+      : sasl.passwordFile === undefined
+        ? (sasl.password ?? '')
+        : readOptionFile(sasl.passwordFile, 'kafka.sasl.passwordFile').trim();
+  return {
+    brokers: kafka.brokers,
+    clientId,
+    ...(tls === undefined ? {} : { tls }),
+    ...(sasl.mechanism === 'none'
+      ? {}
+      : { sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password } }),
   };
 }
