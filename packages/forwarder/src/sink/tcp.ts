@@ -41,13 +41,14 @@ const tlsErrorCodes = new Set([
  */
 export class TcpSink implements Sink {
   readonly endpoint: string;
-  private readonly slots: (Socket | undefined)[];
+  /** A connection per slot, stored while it is being opened so concurrent sends share it. */
+  private readonly slots: (Promise<Socket> | undefined)[];
   private next = 0;
   private lastFailure: ForwarderError | undefined;
 
   constructor(private readonly options: TcpSinkOptions) {
     this.endpoint = `${options.tls === undefined ? 'gelf-tcp' : 'gelf-tls'}://${options.host}:${options.port}`;
-    this.slots = new Array<Socket | undefined>(Math.max(1, options.connections ?? 2)).fill(undefined);
+    this.slots = new Array<Promise<Socket> | undefined>(Math.max(1, options.connections ?? 2)).fill(undefined);
   }
 
   healthy(): boolean {
@@ -58,14 +59,17 @@ export class TcpSink implements Sink {
     if (batch.length === 0) return { kind: 'sent' };
     const slot = this.next;
     this.next = (this.next + 1) % this.slots.length;
+    const connection = (this.slots[slot] ??= this.connect());
     try {
-      const socket = this.slots[slot] ?? (this.slots[slot] = await this.connect());
-      await this.write(socket, frame(batch));
+      await this.write(await connection, frame(batch));
       this.lastFailure = undefined;
       return { kind: 'sent' };
     } catch (error) {
-      this.slots[slot]?.destroy();
-      this.slots[slot] = undefined;
+      void connection.then(
+        (socket) => socket.destroy(),
+        () => undefined,
+      );
+      if (this.slots[slot] === connection) this.slots[slot] = undefined;
       const failure = this.classify(error);
       this.lastFailure = failure;
       // A TLS failure is not retriable in itself (config), but the records must wait for the fix.
@@ -74,8 +78,12 @@ export class TcpSink implements Sink {
   }
 
   async close(): Promise<void> {
+    const sockets = await Promise.all(
+      this.slots.map((slot) => (slot ?? Promise.resolve(undefined)).catch(() => undefined)),
+    );
+    this.slots.forEach((_, index) => (this.slots[index] = undefined));
     await Promise.all(
-      this.slots.map(
+      sockets.map(
         (socket) =>
           new Promise<void>((resolve) => {
             if (socket === undefined || socket.destroyed) {
@@ -90,7 +98,6 @@ export class TcpSink implements Sink {
           }),
       ),
     );
-    this.slots.fill(undefined);
   }
 
   private connect(): Promise<Socket> {
@@ -115,19 +122,20 @@ export class TcpSink implements Sink {
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 30_000);
       const ready = tls === undefined ? 'connect' : 'secureConnect';
+      const failed = (error: Error): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
       socket.once(ready, () => {
         clearTimeout(timer);
-        socket.removeListener('error', reject);
+        socket.removeListener('error', failed);
         // Errors after connecting surface on the next write; keep the process alive meanwhile.
         socket.on('error', () => undefined);
         // Graylog never writes back: anything read is discarded.
         socket.resume();
         resolve(socket);
       });
-      socket.once('error', (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
+      socket.once('error', failed);
     });
   }
 

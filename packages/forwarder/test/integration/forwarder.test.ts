@@ -92,22 +92,33 @@ describe('forwarder pipeline on the real broker', () => {
       assert.equal(pipeline.stats().sent, 500);
     } finally {
       await source.stop();
+      await sink.close();
     }
 
     // A new forwarder in the same group starts after the committed offsets: nothing again.
     const before = received.length;
     const again = new KafkaSource({ brokers, topics: [topic], groupId });
+    const secondSink = new TcpSink({ host: '127.0.0.1', port });
     const secondPipeline = createPipeline({
-      sink: new TcpSink({ host: '127.0.0.1', port }),
+      sink: secondSink,
       lookup: () => undefined,
       deadLetters: noDeadLetters,
     });
     try {
       await again.start((records) => secondPipeline.handle(records));
-      await sleep(3000);
-      assert.equal(received.length, before, 'nothing redelivered after a clean stop');
+      // A new record proves the second member is reading: it must be the only thing it delivers.
+      const sentinel = kafka.producer();
+      await sentinel.connect();
+      await sentinel.send({
+        topic,
+        messages: [{ key: 'shop/web-0', value: JSON.stringify({ level: 30, msg: 'sentinel' }) }],
+      });
+      await sentinel.disconnect();
+      await until(() => received.some((r) => r.message.message === 'sentinel'), 30_000, 'the sentinel');
+      assert.equal(received.length, before + 1, 'nothing redelivered after a clean stop');
     } finally {
       await again.stop();
+      await secondSink.close();
       await receiver.close();
       await admin.disconnect();
     }
