@@ -1,3 +1,4 @@
+import { eventId } from '../encode/to-gelf.js';
 import type { KafkaRecord, RecordIdentity } from '../record.js';
 
 /** Why a record went to the dead-letter queue instead of Graylog. */
@@ -51,7 +52,7 @@ export function deadLetterOf(
     if (value !== undefined) headers[name] = typeof value === 'string' ? value : value.toString('utf8');
   }
   return {
-    eventId: `${record.topic}-${record.partition}-${record.offset}`,
+    eventId: eventId(record.topic, record.partition, record.offset),
     topic: record.topic,
     partition: record.partition,
     offset: record.offset,

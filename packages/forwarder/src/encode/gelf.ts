@@ -159,9 +159,8 @@ function capString(value: string, maxChars: number): { value: string; truncated:
   return { value: value.slice(0, maxChars) + truncationMarker(value.length - maxChars), truncated: true };
 }
 
-/** First line, trimmed; never empty (Graylog rejects a blank short_message). */
-function shortMessageOf(message: string, maxChars: number): string {
-  const trimmed = message.trim();
+/** First line of the (already trimmed) message; never empty (Graylog rejects a blank short_message). */
+function shortMessageOf(trimmed: string, maxChars: number): string {
   if (trimmed === '') return '(empty message)';
   const firstLine = trimmed.split('\n', 1)[0]?.trimEnd() ?? '';
   const line = firstLine === '' ? trimmed : firstLine;
@@ -176,9 +175,10 @@ function shortMessageOf(message: string, maxChars: number): string {
  */
 export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLimits): GelfResult {
   const truncated: string[] = [];
-  const shortMessage = shortMessageOf(input.message, limits.maxShortMessageChars);
+  const trimmed = input.message.trim();
+  const shortMessage = shortMessageOf(trimmed, limits.maxShortMessageChars);
   // The full text only when it adds something: never for a blank message (Graylog stores no empty field).
-  const needsFull = input.message.trim() !== '' && input.message.trim() !== shortMessage;
+  const needsFull = trimmed !== '' && trimmed !== shortMessage;
   const entries: [string, Scalar][] = [
     ['version', '1.1'],
     ['host', input.host !== undefined && input.host.trim() !== '' ? input.host : 'unknown'],

@@ -145,23 +145,29 @@ export async function startGelfReceiver(options: ReceiverOptions): Promise<GelfR
       if (req.method === 'OPTIONS') return void res.writeHead(200).end();
       if (req.url !== '/gelf') return void res.writeHead(404).end();
       if (req.method !== 'POST') return void res.writeHead(405).end();
-      void readBody(req, maxBody).then((body) => {
-        if (body === undefined) {
-          httpTooLarge += 1;
-          res.writeHead(413).end();
-          return;
-        }
-        // Graylog answers 202 before it decodes: a bad message still gets 202.
-        res.writeHead(202).end();
-        const sender = req.socket.remoteAddress ?? 'unknown';
-        if (!bulk) {
-          handle('http', body, sender);
-          return;
-        }
-        for (const line of body.toString('utf8').split('\n')) {
-          if (line.trim() !== '') handle('http', Buffer.from(line), sender);
-        }
-      });
+      void readBody(req, maxBody).then(
+        (body) => {
+          if (body === undefined) {
+            httpTooLarge += 1;
+            res.writeHead(413).end();
+            return;
+          }
+          // Graylog answers 202 before it decodes: a bad message still gets 202.
+          res.writeHead(202).end();
+          const sender = req.socket.remoteAddress ?? 'unknown';
+          if (!bulk) {
+            handle('http', body, sender);
+            return;
+          }
+          for (const line of body.toString('utf8').split('\n')) {
+            if (line.trim() !== '') handle('http', Buffer.from(line), sender);
+          }
+        },
+        // The client went away mid-body: nothing to answer, nothing received.
+        () => {
+          if (!res.headersSent) res.writeHead(400).end();
+        },
+      );
     });
     server.keepAliveTimeout = 30_000;
     server.listen(options.http.port, host);

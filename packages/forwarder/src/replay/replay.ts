@@ -189,7 +189,13 @@ async function runReplay(job: Job<ReplaySpec, unknown>, redis: Redis, options: R
       for (const message of chunk) {
         const end = until.get(message.partition) ?? 0n;
         const at = next.get(message.partition) ?? end;
-        if (message.offset < at || message.offset >= end) continue; // before a checkpoint, or past the range
+        if (message.offset < at) continue; // before the checkpoint: already shipped
+        if (message.offset >= end) {
+          // Past the range: this partition is finished, even if offsets just before the end never
+          // arrive as records (compaction, transaction markers).
+          next.set(message.partition, end);
+          continue;
+        }
         next.set(message.partition, message.offset + 1n);
         counts.done += 1;
         const record = toRecord(message);

@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { shrinkEncoded } from '../encode/gelf.js';
 import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
+import { chunkHeaderBytes as header, chunkMagic, maxChunks } from '../receiver/chunks.js';
 import type { GelfPayload, RejectedPayload, Sink, SinkOutcome } from './sink.js';
 
 export interface UdpSinkOptions {
@@ -13,9 +14,6 @@ export interface UdpSinkOptions {
   /** Bytes of message data per datagram (the 12-byte chunk header comes on top). 1420 suits any network; 8192 a LAN. @defaultValue 1420 */
   readonly chunkBytes?: number;
 }
-
-const maxChunks = 128;
-const header = 12;
 
 /**
  * GELF over UDP: each message compressed, sent whole when it fits one datagram, else in chunks
@@ -106,7 +104,11 @@ export class UdpSink implements Sink {
 
   private sendDatagram(datagram: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.socket?.send(datagram, this.options.port, this.options.host, (error) => (error ? reject(error) : resolve()));
+      if (this.socket === undefined) {
+        reject(new Error('the UDP sink is closed'));
+        return;
+      }
+      this.socket.send(datagram, this.options.port, this.options.host, (error) => (error ? reject(error) : resolve()));
     });
   }
 }
@@ -120,8 +122,8 @@ export function gelfChunks(data: Buffer, chunkBytes: number, id: Buffer = random
   const count = Math.ceil(data.length / chunkBytes);
   return Array.from({ length: count }, (_, sequence) => {
     const chunk = Buffer.allocUnsafe(header + Math.min(chunkBytes, data.length - sequence * chunkBytes));
-    chunk[0] = 0x1e;
-    chunk[1] = 0x0f;
+    chunk[0] = chunkMagic[0];
+    chunk[1] = chunkMagic[1];
     id.copy(chunk, 2);
     chunk[10] = sequence;
     chunk[11] = count;

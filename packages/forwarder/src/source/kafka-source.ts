@@ -215,9 +215,13 @@ export class KafkaSource {
     const max = this.options.maxBatchRecords ?? 2000;
     while (this.buffer.length === 0 && !this.isStopping() && this.stream?.destroyed === false) {
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, 200).unref();
+        const timer = setTimeout(resolve, 200);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
+      this.wake = undefined;
     }
     const taken = this.buffer.splice(0, max);
     // Fetch again once the pipeline has caught up with half the buffer.
