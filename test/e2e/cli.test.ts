@@ -154,11 +154,12 @@ describe('graybridge CLI', () => {
       assert.equal(byTransport.udp?.message, 'over udp');
       assert.deepEqual(byTransport.http?.fields, { n: 1 });
       assert.match(stderr, /\[http\] rejected as Graylog would: .*short_message/);
-    } finally {
       child.kill('SIGINT');
       const [code] = (await once(child, 'exit')) as [number | null];
       assert.equal(code, 0);
       assert.match(stderr, /accepted \{"tcp":1,"udp":1,"http":1\}/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 });

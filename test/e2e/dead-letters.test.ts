@@ -6,11 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startRedis, stopService, useRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
 import { startGelfReceiver, type GelfReceiver, type ReceivedMessage } from '@graybridge/forwarder/sinks';
-import { createTopic, sdkRecord } from '../fixtures/kafka.js';
+import { committedOffsets, createTopic, sdkRecord } from '../fixtures/kafka.js';
 import { runGraybridge, startForwarderProcess, until } from '../fixtures/processes.js';
 
 const rig = useRig(['kafka']);
@@ -83,8 +82,14 @@ describe('dead letters through graybridge forward', () => {
       await stopService(redis.process.pid);
       await producer.send({ topic, messages: records(110, 22) });
       await until(async () => (await forwarder.readyz()).body.checks.deadletters?.ok === false, 15_000, 'not ready');
-      await sleep(2000);
-      assert.ok((await lag()) > 0, 'not committed while the dead letters cannot be stored');
+      const heldAt = await committedOffsets(brokers, env.GRAYBRIDGE_KAFKA_GROUP_ID, topic);
+      await until(async () => (await forwarder.metric('graybridge_dead_letter_retries_total')) >= 2, 15_000, 'retried');
+      assert.deepEqual(
+        await committedOffsets(brokers, env.GRAYBRIDGE_KAFKA_GROUP_ID, topic),
+        heldAt,
+        'nothing committed while the dead letters cannot be stored',
+      );
+      assert.ok((await lag()) > 0);
       assert.ok((await forwarder.metric('graybridge_dead_letter_retries_total')) > 0);
       redis = await startRedis({ dir: redisDir, port: redisPort, persistent: true });
       await until(async () => (await lag()) === 0, 30_000, 'committed once Redis is back');

@@ -81,7 +81,8 @@ describe('graybridge forward end to end: SDK → Kafka → forwarder → GELF, m
         });
         assert.ok(app.sent > 30, app.says);
         await until(() => gelf.unique() >= app.sent, 30_000, `${app.sent} messages over ${transport}`);
-        await sleep(500);
+        // Everything committed: whatever the forwarder was going to send has been sent.
+        await until(async () => (await forwarder.metric('graybridge_consumer_lag_records')) === 0, 10_000, 'lag 0');
         assert.equal(gelf.messages.length, app.sent, 'no duplicates without faults');
         for (const { transport: via, message, droppedFields } of gelf.messages) {
           assert.equal(via, transport);
@@ -97,7 +98,6 @@ describe('graybridge forward end to end: SDK → Kafka → forwarder → GELF, m
         assert.equal(failed?.message.fields.err_type, 'Error');
         assert.equal((await forwarder.readyz()).status, 200);
         assert.equal(await forwarder.metric('graybridge_records_sent_total'), app.sent);
-        await until(async () => (await forwarder.metric('graybridge_consumer_lag_records')) === 0, 10_000, 'lag 0');
       } finally {
         await stopCleanly(forwarder);
         await gelf.close();
@@ -126,6 +126,7 @@ describe('graybridge forward under faults', () => {
       await producer.connect();
       await producer.send(300);
       await until(async () => (await forwarder.metric('graybridge_consumer_lag_records')) === 300, 15_000, 'lag 300');
+      await until(async () => (await forwarder.readyz()).status === 503, 15_000, 'not ready while Graylog is down');
       const down = await forwarder.readyz();
       assert.equal(down.status, 503);
       const sinkCheck = down.body.checks.gelf;
@@ -216,11 +217,23 @@ describe('graybridge forward under faults', () => {
     const a = await startForwarderProcess(env);
     let b: ForwarderProcess | undefined;
     try {
-      // ~500 records/s for 10 s; B joins after 2 s, A leaves (SIGTERM) after 6 s.
+      // ~500 records/s for 10 s; B joins while A works (first rebalance), A leaves once B has
+      // delivered part of the stream (second rebalance).
       const flowing = producer.send(5000, 100, 200);
-      await sleep(2000);
-      b = await startForwarderProcess(env);
-      await sleep(4000);
+      await until(async () => (await a.metric('graybridge_records_sent_total')) > 0, 20_000, 'A delivering');
+      const running = await startForwarderProcess(env);
+      b = running;
+      await until(
+        async () => (await running.metric('graybridge_records_sent_total')) > 0,
+        20_000,
+        'B shares the stream',
+      );
+      const aBefore = await a.metric('graybridge_records_sent_total');
+      await until(
+        async () => (await a.metric('graybridge_records_sent_total')) > aBefore,
+        20_000,
+        'A still delivers its share',
+      );
       await stopCleanly(a);
       await flowing;
       await until(() => gelf.unique() === producer.count, 60_000, `all ${producer.count} records`);
@@ -285,7 +298,11 @@ describe('graybridge forward on a TLS + SASL broker', () => {
       }
       const refused = await startForwarderProcess(env(join(secrets, 'wrong'))).then(
         async (process) => {
-          await sleep(3000);
+          await until(
+            async () => /SASL/.test(JSON.stringify((await process.readyz()).body.checks.kafka)),
+            20_000,
+            'the SASL failure named in readiness',
+          ).catch(() => undefined); // asserted below, with what it said instead
           const ready = await process.readyz();
           await process.stop();
           return { ready, stderr: process.stderr() };
