@@ -1,4 +1,4 @@
-import type { EnricherStats } from '@graybridge/enricher';
+import type { EnricherStats, PublisherStats } from '@graybridge/enricher';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PipelineStats } from '../pipeline.js';
 import type { PartitionLag, SourceStats } from '../source/kafka-source.js';
@@ -158,6 +158,12 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
   );
   counter(
     registry,
+    'graybridge_commit_failures_total',
+    'Offset commits that failed; each is retried until a commit for its partition lands (or the partition moves).',
+    () => source().commitFailures,
+  );
+  counter(
+    registry,
     'graybridge_batches_held_total',
     'Times a batch was held because the sink was down.',
     () => source().holds,
@@ -172,8 +178,12 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
   const recorders: MetricRecorders = {
     observeBatch: (seconds, outcome) => batchSeconds.observe({ outcome }, seconds),
   };
-  const enricher = sources.enricher;
-  if (enricher === undefined) return recorders;
+  if (sources.enricher !== undefined) registerEnricherMetrics(registry, sources.enricher);
+  return recorders;
+}
+
+/** Pod metadata lookups and where they come from (watches, or the shared cache in Redis). */
+export function registerEnricherMetrics(registry: Registry, enricher: () => EnricherStats | undefined): void {
   counter(registry, 'graybridge_enrich_hits_total', 'Lookups that found the pod.', () => enricher()?.hits ?? 0);
   counter(
     registry,
@@ -207,5 +217,56 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
     '1 while a watch is watching, 0 while it lists, backs off or is stopped.',
     perWatch((w) => (w.state === 'watching' ? 1 : 0)),
   );
-  return recorders;
+  const shared = () => enricher()?.shared;
+  gauge(
+    registry,
+    'graybridge_enrich_shared_up',
+    'Mode redis: 1 while the shared metadata in Redis is reachable.',
+    () => (shared()?.connected === true ? 1 : 0),
+  );
+  gauge(
+    registry,
+    'graybridge_enrich_shared_publisher_up',
+    'Mode redis: 1 while a synced `graybridge enricher` keeps its heartbeat.',
+    () => (shared()?.publisherAlive === true ? 1 : 0),
+  );
+  counter(
+    registry,
+    'graybridge_enrich_shared_reads_total',
+    'Mode redis: HMGET round trips to the shared metadata.',
+    () => shared()?.reads ?? 0,
+  );
+  counter(
+    registry,
+    'graybridge_enrich_shared_read_errors_total',
+    'Mode redis: reads that failed or timed out (their records went on unresolved).',
+    () => shared()?.readErrors ?? 0,
+  );
+  counter(
+    registry,
+    'graybridge_enrich_shared_invalidations_total',
+    'Mode redis: held entries changed by change messages.',
+    () => shared()?.invalidations ?? 0,
+  );
+}
+
+/** `graybridge enricher`: its watches plus what it writes to Redis. */
+export function registerPublisherMetrics(registry: Registry, publisher: () => PublisherStats): void {
+  registerEnricherMetrics(registry, () => publisher().enricher);
+  gauge(registry, 'graybridge_enricher_redis_up', '1 while the metadata in Redis is complete and current.', () =>
+    publisher().published ? 1 : 0,
+  );
+  counter(
+    registry,
+    'graybridge_enricher_full_publishes_total',
+    'Whole-cache writes to Redis: the first, then one after every Redis failure.',
+    () => publisher().fullPublishes,
+  );
+  counter(
+    registry,
+    'graybridge_enricher_fields_published_total',
+    'Fields written or deleted in Redis by incremental changes.',
+    () => publisher().fieldsPublished,
+  );
+  counter(registry, 'graybridge_enricher_publish_errors_total', 'Failed writes to Redis.', () => publisher().errors);
 }

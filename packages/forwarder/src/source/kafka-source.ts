@@ -35,6 +35,8 @@ export interface SourceStats {
   readonly batches: number;
   readonly records: number;
   readonly commits: number;
+  /** Commits the broker refused or that failed (e.g. the coordinator moving); retried until one lands. */
+  readonly commitFailures: number;
   /** Times a batch was held back because the sink could not take it. */
   readonly holds: number;
 }
@@ -87,7 +89,10 @@ export function toRecord(message: Message): KafkaRecord {
 export class KafkaSource {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
-  private readonly counts = { batches: 0, records: 0, commits: 0, holds: 0 };
+  private readonly counts = { batches: 0, records: 0, commits: 0, commitFailures: 0, holds: 0 };
+  /** Per partition, the offset delivered but not yet committed because the commit failed. */
+  private readonly uncommitted = new Map<string, Message>();
+  private lastCommitRetry = 0;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -160,6 +165,7 @@ export class KafkaSource {
     this.stopping = true;
     clearTimeout(this.lagTimer);
     await this.loop;
+    await this.retryCommits(true);
     await this.stream?.close().catch(() => undefined);
     await this.consumer.close().catch(() => undefined);
     await this.admin.close().catch(() => undefined);
@@ -244,6 +250,7 @@ export class KafkaSource {
         continue;
       }
       const messages = await this.nextMessages();
+      await this.retryCommits();
       if (messages.length === 0) continue;
       const byPartition = new Map<string, Message[]>();
       for (const message of messages) {
@@ -272,18 +279,40 @@ export class KafkaSource {
       await sleep(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)));
     }
     this.counts.records += records.length;
-    // Committed offset = the next one to read: everything before it reached a terminal state.
-    // A commit refused after a rebalance is harmless: the next owner starts from the last good one.
-    await this.consumer
-      .commit({
+    await this.commit(last);
+  }
+
+  /**
+   * Committed offset = the next one to read: everything before it reached a terminal state. A
+   * failed commit is kept and tried again (a later batch's commit covers it too): left alone, the
+   * partition's last batch would be redelivered after the next rebalance or restart.
+   */
+  private async commit(last: Message): Promise<void> {
+    const key = `${last.topic}\u0000${last.partition}`;
+    try {
+      await this.consumer.commit({
         offsets: [
           { topic: last.topic, partition: last.partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch },
         ],
-      })
-      .then(
-        () => (this.counts.commits += 1),
-        () => undefined,
-      );
+      });
+      this.counts.commits += 1;
+      if ((this.uncommitted.get(key)?.offset ?? -1n) <= last.offset) this.uncommitted.delete(key);
+    } catch {
+      this.counts.commitFailures += 1;
+      // Not ours any more: the new owner starts from the last commit that landed, at least once.
+      if (!this.owns(last.topic, last.partition)) return;
+      if ((this.uncommitted.get(key)?.offset ?? -1n) < last.offset) this.uncommitted.set(key, last);
+    }
+  }
+
+  /** Tries the failed commits again, at most every 500 ms (and once more at stop). */
+  private async retryCommits(force = false): Promise<void> {
+    if (this.uncommitted.size === 0 || (!force && Date.now() - this.lastCommitRetry < 500)) return;
+    this.lastCommitRetry = Date.now();
+    for (const [key, last] of [...this.uncommitted]) {
+      if (!this.owns(last.topic, last.partition)) this.uncommitted.delete(key);
+      else await this.commit(last);
+    }
   }
 
   private scheduleLag(interval: number): void {

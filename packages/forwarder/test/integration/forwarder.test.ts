@@ -34,92 +34,95 @@ describe('forwarder pipeline on the real broker', () => {
     const groupId = `fwd-${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic,
-      messages: Array.from({ length: 500 }, (_, seq) => ({
-        key: `shop/web-${seq % 2}`,
-        value: JSON.stringify({
-          level: 30,
-          time: Date.now(),
-          k8s: { pod: `web-${seq % 2}`, namespace: 'shop' },
-          seq,
-          msg: `record ${seq}`,
-        }),
-        headers: { 'graybridge-schema': '1' },
-      })),
-    });
-    await producer.disconnect();
-
-    const port = await freePort();
-    const sink = new CircuitBreaker(new TcpSink({ host: '127.0.0.1', port, connectTimeoutMillis: 500 }), {
-      failureThreshold: 3,
-      cooldownMillis: 1000,
-    });
-    const pipeline = createPipeline({ sink, lookup: () => undefined, deadLetters: noDeadLetters });
-    const source = new KafkaSource({ brokers, topics: [topic], groupId });
-    const received: ReceivedMessage[] = [];
     let receiver: Awaited<ReturnType<typeof startGelfReceiver>> | undefined;
     try {
-      await source.start((records) => pipeline.handle(records));
-      await until(() => source.stats().holds >= 2, 20_000, 'the source held batches while the endpoint was down');
-      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-      assert.ok(
-        committed.every((t) => t.partitions.every((p) => p.offset === '-1')),
-        `nothing committed while down: ${JSON.stringify(committed)}`,
-      );
-
-      receiver = await startGelfReceiver({ tcp: { port }, onMessage: (m) => received.push(m) });
-      await until(() => received.length >= 500, 30_000, 'all records after the endpoint came up');
-      const seqs = [...new Set(received.map((r) => r.message.fields.seq as number))].sort((a, b) => a - b);
-      assert.deepEqual(
-        seqs,
-        Array.from({ length: 500 }, (_, i) => i),
-        'no record lost',
-      );
-      const ids = received.map((r) => r.message.fields.event_id);
-      assert.equal(new Set(ids).size, 500, 'duplicates, if any, carry the same _event_id');
-      await until(() => source.stats().records === 500, 10_000, 'all batches committed');
-      const after = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const end = await admin.fetchTopicOffsets(topic);
-      assert.deepEqual(
-        after[0]?.partitions.map((p) => p.offset).sort(),
-        end.map((p) => p.offset).sort(),
-        'committed up to the end of every partition',
-      );
-      assert.equal(pipeline.stats().sent, 500);
-    } finally {
-      await source.stop();
-      await sink.close();
-    }
-
-    // A new forwarder in the same group starts after the committed offsets: nothing again.
-    const before = received.length;
-    const again = new KafkaSource({ brokers, topics: [topic], groupId });
-    const secondSink = new TcpSink({ host: '127.0.0.1', port });
-    const secondPipeline = createPipeline({
-      sink: secondSink,
-      lookup: () => undefined,
-      deadLetters: noDeadLetters,
-    });
-    try {
-      await again.start((records) => secondPipeline.handle(records));
-      // A new record proves the second member is reading: it must be the only thing it delivers.
-      const sentinel = kafka.producer();
-      await sentinel.connect();
-      await sentinel.send({
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
         topic,
-        messages: [{ key: 'shop/web-0', value: JSON.stringify({ level: 30, msg: 'sentinel' }) }],
+        messages: Array.from({ length: 500 }, (_, seq) => ({
+          key: `shop/web-${seq % 2}`,
+          value: JSON.stringify({
+            level: 30,
+            time: Date.now(),
+            k8s: { pod: `web-${seq % 2}`, namespace: 'shop' },
+            seq,
+            msg: `record ${seq}`,
+          }),
+          headers: { 'graybridge-schema': '1' },
+        })),
       });
-      await sentinel.disconnect();
-      await until(() => received.some((r) => r.message.message === 'sentinel'), 30_000, 'the sentinel');
-      assert.equal(received.length, before + 1, 'nothing redelivered after a clean stop');
+      await producer.disconnect();
+
+      const port = await freePort();
+      const sink = new CircuitBreaker(new TcpSink({ host: '127.0.0.1', port, connectTimeoutMillis: 500 }), {
+        failureThreshold: 3,
+        cooldownMillis: 1000,
+      });
+      const pipeline = createPipeline({ sink, lookup: () => undefined, deadLetters: noDeadLetters });
+      const source = new KafkaSource({ brokers, topics: [topic], groupId });
+      const received: ReceivedMessage[] = [];
+      try {
+        await source.start((records) => pipeline.handle(records));
+        await until(() => source.stats().holds >= 2, 20_000, 'the source held batches while the endpoint was down');
+        const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+        assert.ok(
+          committed.every((t) => t.partitions.every((p) => p.offset === '-1')),
+          `nothing committed while down: ${JSON.stringify(committed)}`,
+        );
+
+        receiver = await startGelfReceiver({ tcp: { port }, onMessage: (m) => received.push(m) });
+        await until(() => received.length >= 500, 30_000, 'all records after the endpoint came up');
+        const seqs = [...new Set(received.map((r) => r.message.fields.seq as number))].sort((a, b) => a - b);
+        assert.deepEqual(
+          seqs,
+          Array.from({ length: 500 }, (_, i) => i),
+          'no record lost',
+        );
+        const ids = received.map((r) => r.message.fields.event_id);
+        assert.equal(new Set(ids).size, 500, 'duplicates, if any, carry the same _event_id');
+        // Committed up to the end of every partition (a commit the coordinator refused is retried).
+        const end = (await admin.fetchTopicOffsets(topic)).map((p) => p.offset).sort();
+        const committedOffsets = async () =>
+          (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.map((p) => p.offset).sort();
+        const deadline = Date.now() + 15_000;
+        while (JSON.stringify(await committedOffsets()) !== JSON.stringify(end) && Date.now() < deadline)
+          await sleep(100);
+        assert.deepEqual(await committedOffsets(), end, 'committed up to the end of every partition');
+        assert.equal(pipeline.stats().sent, 500);
+      } finally {
+        await source.stop();
+        await sink.close();
+      }
+
+      // A new forwarder in the same group starts after the committed offsets: nothing again.
+      const before = received.length;
+      const again = new KafkaSource({ brokers, topics: [topic], groupId });
+      const secondSink = new TcpSink({ host: '127.0.0.1', port });
+      const secondPipeline = createPipeline({
+        sink: secondSink,
+        lookup: () => undefined,
+        deadLetters: noDeadLetters,
+      });
+      try {
+        await again.start((records) => secondPipeline.handle(records));
+        // A new record proves the second member is reading: it must be the only thing it delivers.
+        const sentinel = kafka.producer();
+        await sentinel.connect();
+        await sentinel.send({
+          topic,
+          messages: [{ key: 'shop/web-0', value: JSON.stringify({ level: 30, msg: 'sentinel' }) }],
+        });
+        await sentinel.disconnect();
+        await until(() => received.some((r) => r.message.message === 'sentinel'), 30_000, 'the sentinel');
+        assert.equal(received.length, before + 1, 'nothing redelivered after a clean stop');
+      } finally {
+        await again.stop();
+        await secondSink.close();
+      }
     } finally {
-      await again.stop();
-      await secondSink.close();
-      await receiver.close();
+      await receiver?.close();
       await admin.disconnect();
     }
   });

@@ -21,7 +21,7 @@ describe('admin port: /metrics, /healthz, /readyz over HTTP', () => {
     let sinkUp = false;
     registerForwarderMetrics(registry, {
       pipeline: () => pipeline,
-      source: () => ({ batches: 3, records: 120, commits: 3, holds: 2 }),
+      source: () => ({ batches: 3, records: 120, commits: 3, commitFailures: 1, holds: 2 }),
       sinkHealthy: () => sinkUp,
     });
     const checks: Record<string, Check> = {
