@@ -121,7 +121,16 @@ describe('Helm chart charts/graybridge', () => {
       const configText = at(find(objects, 'ConfigMap'), 'data', 'graybridge.yaml') as string;
       const file = join(mkdtempSync(join(tmpdir(), 'chart-config-')), 'graybridge.yaml');
       writeFileSync(file, configText);
-      const { config } = loadConfig({ argv: ['--config', file], env: {} });
+      // With what its Secrets will put in env (placeholders here).
+      const secretEnv = Object.fromEntries(
+        env
+          .filter((e) => at(e, 'valueFrom', 'secretKeyRef') !== undefined)
+          .map((e) => [
+            e.name,
+            e.name === 'GRAYBRIDGE_REDIS_URL' ? 'redis://redis.from-a-secret:6379' : 'from-a-secret',
+          ]),
+      );
+      const { config } = loadConfig({ argv: ['--config', file], env: secretEnv });
       const grace = at(pod, 'terminationGracePeriodSeconds') as number;
       assert.ok(config.ops.drainTimeoutMillis < grace * 1000, variant);
       assert.equal(
@@ -193,6 +202,48 @@ describe('Helm chart charts/graybridge', () => {
     assert.deepEqual(noOwners, [
       { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
     ]);
+  });
+
+  it('shared mode: an enricher Deployment alone holds the ClusterRole; forwarders read Redis and get no API token', () => {
+    const objects = render(['-f', join(chart, 'ci', 'shared-enricher-values.yaml')]);
+    const configText = at(find(objects, 'ConfigMap'), 'data', 'graybridge.yaml') as string;
+    assert.match(configText, /mode: redis/);
+    const forwarder = find(objects, 'DaemonSet');
+    assert.equal(at(forwarder, 'spec', 'template', 'spec', 'automountServiceAccountToken'), false);
+    const enricher = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'gb-graybridge-enricher');
+    assert.ok(enricher, 'the enricher Deployment');
+    const pod = at(enricher, 'spec', 'template', 'spec');
+    assert.equal(at(pod, 'serviceAccountName'), 'gb-graybridge-enricher');
+    assert.deepEqual(at(pod, 'containers', 0, 'args'), ['enricher']);
+    const env = at(pod, 'containers', 0, 'env') as { name: string }[];
+    assert.deepEqual(
+      env.map((e) => e.name),
+      ['GRAYBRIDGE_CONFIG', 'NODE_OPTIONS', 'GRAYBRIDGE_REDIS_URL'],
+      'the enricher gets the Redis URL and no other secret',
+    );
+    const subjects = at(find(objects, 'ClusterRoleBinding'), 'subjects') as { name: string }[];
+    assert.deepEqual(
+      subjects.map((subject) => subject.name),
+      ['gb-graybridge-enricher'],
+    );
+    assert.deepEqual(
+      objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name),
+      ['gb-graybridge', 'gb-graybridge-enricher'],
+    );
+
+    const withoutRedis = helm([
+      'template',
+      'gb',
+      chart,
+      '--set',
+      'sharedEnricher.enabled=true',
+      '--set',
+      'config.kafka.brokers={k:9092}',
+      '--set',
+      'config.gelf.host=graylog',
+    ]);
+    assert.notEqual(withoutRedis.code, 0);
+    assert.match(withoutRedis.stderr, /sharedEnricher\.enabled needs the Redis URL: add \{ env: GRAYBRIDGE_REDIS_URL/);
   });
 
   it('every rendered object passes a server-side dry-run on the real API server', async () => {

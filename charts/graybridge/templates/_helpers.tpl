@@ -20,6 +20,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: forwarder
 {{- end -}}
 
+{{- define "graybridge.enricherSelectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: enricher
+{{- end -}}
+
+{{/* The ServiceAccount the ClusterRole is bound to: the enricher's in shared mode, else the forwarder's. */}}
+{{- define "graybridge.enricherServiceAccountName" -}}
+{{- printf "%s-enricher" (include "graybridge.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "graybridge.watcherServiceAccountName" -}}
+{{- if .Values.sharedEnricher.enabled -}}
+{{- include "graybridge.enricherServiceAccountName" . -}}
+{{- else -}}
+{{- include "graybridge.serviceAccountName" . -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "graybridge.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "graybridge.fullname" .) .Values.serviceAccount.name -}}
@@ -43,5 +62,15 @@ app.kubernetes.io/component: forwarder
 {{- fail (printf "config.ops.drainTimeoutMillis (%v) must be below terminationGracePeriodSeconds (%d s): the kubelet kills the pod at the end of the grace period" $ops.drainTimeoutMillis $grace) -}}
 {{- end -}}
 {{- $_ := set $config "ops" $ops -}}
+{{- if .Values.sharedEnricher.enabled -}}
+{{- $redisUrl := false -}}
+{{- range .Values.secretEnv -}}{{- if eq .env "GRAYBRIDGE_REDIS_URL" -}}{{- $redisUrl = true -}}{{- end -}}{{- end -}}
+{{- if not $redisUrl -}}
+{{- fail "sharedEnricher.enabled needs the Redis URL: add { env: GRAYBRIDGE_REDIS_URL, secretName: ..., key: ... } to secretEnv" -}}
+{{- end -}}
+{{- $kubernetes := deepCopy ($config.kubernetes | default dict) -}}
+{{- $_ := set $kubernetes "mode" "redis" -}}
+{{- $_ := set $config "kubernetes" $kubernetes -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}

@@ -2,11 +2,14 @@ import { KubeClient } from './kube-client.js';
 import { compactNamespace, compactPod, StringPool, type RawNamespace, type RawPod } from './metadata.js';
 import { resolveEnricherOptions, type EnricherOptions, type ResolvedOptions } from './options.js';
 import { OwnerResolver, type OwnerStats } from './owner.js';
-import { PodCache, type PodLookup, type PodQuery } from './pod-cache.js';
+import { PodCache, type CacheChange, type PodLookup, type PodQuery } from './pod-cache.js';
 import { PodFetcher, type FetchStats } from './pod-fetcher.js';
 import { ResourceWatch, type WatchStats } from './resource-watch.js';
 
 export interface EnricherStats {
+  /** `direct`: this process watches the API server; `redis`: it reads what an enricher service publishes. */
+  readonly mode: 'direct' | 'redis';
+  /** Empty in `redis` mode. */
   readonly watches: readonly WatchStats[];
   readonly cachedPods: number;
   readonly hits: number;
@@ -15,6 +18,22 @@ export interface EnricherStats {
   readonly misses: number;
   readonly fetches: FetchStats;
   readonly owners: OwnerStats;
+  /** In `redis` mode only. */
+  readonly shared?: SharedReaderStats;
+}
+
+export interface SharedReaderStats {
+  readonly connected: boolean;
+  /** A publisher has synced and refreshed its heartbeat within its TTL. */
+  readonly publisherAlive: boolean;
+  /** HMGET round trips, the fields they asked for, and failures (Redis down or slow). */
+  readonly reads: number;
+  readonly fieldsRead: number;
+  readonly readErrors: number;
+  /** Cached entries updated or dropped by change messages; full drops (publisher restart, reconnect). */
+  readonly invalidations: number;
+  readonly resyncs: number;
+  readonly lastError: string | null;
 }
 
 export interface Enricher {
@@ -27,15 +46,32 @@ export interface Enricher {
   lookup(query: PodQuery): PodLookup | undefined;
   /** Like `lookup`, but on a miss waits for the GET fallback (bounded by its timeout). */
   resolve(query: PodQuery): Promise<PodLookup | undefined>;
+  /**
+   * Brings what these queries need into memory so the `lookup`s that follow can answer: nothing
+   * to do in `direct` mode (the watch holds every pod), one Redis round trip for what the local
+   * cache lacks in `redis` mode. Never rejects; bounded by the read timeout.
+   */
+  prefetch(queries: readonly PodQuery[]): Promise<void>;
   stats(): EnricherStats;
   /** Stops the watches and timers. */
   stop(): Promise<void>;
 }
 
 export function createEnricher(options: EnricherOptions = {}): Enricher {
+  return createWatchingEnricher(options).enricher;
+}
+
+/**
+ * The direct enricher plus its cache and a change listener, for the Redis publisher that mirrors
+ * the cache. Not part of the package's API.
+ */
+export function createWatchingEnricher(
+  options: EnricherOptions,
+  onChange?: (change: CacheChange) => void,
+): { enricher: Enricher; cache: PodCache } {
   const config: ResolvedOptions = resolveEnricherOptions(options);
   const client = new KubeClient(config.kubeconfig);
-  const cache = new PodCache(config.deletedPodRetentionMillis);
+  const cache = new PodCache(config.deletedPodRetentionMillis, Date.now, onChange);
   const counts = { hits: 0, staleHits: 0, misses: 0 };
   const owners = new OwnerResolver(client, (namespace, controller, top) => cache.setOwner(namespace, controller, top), {
     concurrency: 4,
@@ -124,7 +160,7 @@ export function createEnricher(options: EnricherOptions = {}): Enricher {
     return cache.lookup(query);
   };
 
-  return {
+  const enricher: Enricher = {
     ready: () => synced,
     lookup(query) {
       const found = cache.lookup(query);
@@ -134,7 +170,9 @@ export function createEnricher(options: EnricherOptions = {}): Enricher {
     async resolve(query) {
       return count(cache.lookup(query) ?? (fetchable(query) ? await fetchMissing(query) : undefined));
     },
+    prefetch: () => Promise.resolve(),
     stats: () => ({
+      mode: 'direct',
       watches: watches.map((w) => w.stats()),
       cachedPods: cache.size,
       ...counts,
@@ -146,4 +184,5 @@ export function createEnricher(options: EnricherOptions = {}): Enricher {
       await Promise.all(watches.map((w) => w.stop()));
     },
   };
+  return { enricher, cache };
 }

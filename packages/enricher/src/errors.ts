@@ -14,6 +14,8 @@ export const EnricherErrorCodes = {
   apiUnreachable: 'GB_ENRICHER_API_UNREACHABLE',
   /** The resourceVersion is too old (HTTP 410): the watch must re-list. */
   resourceExpired: 'GB_ENRICHER_RESOURCE_EXPIRED',
+  /** Shared mode: Redis could not be read or written (retriable). */
+  sharedCacheUnavailable: 'GB_ENRICHER_SHARED_CACHE_UNAVAILABLE',
 } as const;
 
 export type EnricherErrorCode = (typeof EnricherErrorCodes)[keyof typeof EnricherErrorCodes];

@@ -1,4 +1,12 @@
-export { createEnricher, type Enricher, type EnricherStats } from './enricher.js';
+export { createEnricher, type Enricher, type EnricherStats, type SharedReaderStats } from './enricher.js';
+export { createSharedEnricher, type SharedReaderOptions } from './shared/reader.js';
+export {
+  startEnricherPublisher,
+  type EnricherPublisher,
+  type PublisherOptions,
+  type PublisherStats,
+} from './shared/publisher.js';
+export { defaultKeyPrefix as defaultSharedKeyPrefix } from './shared/layout.js';
 export type { EnricherOptions, WatchScope } from './options.js';
 export { defaultExcludedLabels } from './options.js';
 export type { PodLookup, PodQuery } from './pod-cache.js';

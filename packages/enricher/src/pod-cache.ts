@@ -18,6 +18,16 @@ export interface PodLookup {
   readonly deleted: boolean;
 }
 
+/**
+ * What changed in the cache, for a mirror of it (the Redis publisher): a pod by uid (added,
+ * updated, deleted or expired — `pod` is its last metadata), or a namespace's labels, or the top
+ * controller of one of a namespace's controllers.
+ */
+export type CacheChange =
+  | { readonly kind: 'pod'; readonly pod: PodMetadata }
+  | { readonly kind: 'namespace'; readonly namespace: string }
+  | { readonly kind: 'owner'; readonly namespace: string; readonly controller: OwnerRef };
+
 interface Entry {
   pod: PodMetadata;
   deletedAt: number | undefined;
@@ -38,6 +48,7 @@ export class PodCache {
   constructor(
     private readonly retentionMillis: number,
     private readonly now: () => number = Date.now,
+    private readonly onChange: (change: CacheChange) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -54,12 +65,17 @@ export class PodCache {
     names.set(pod.name, entry);
     // hostNetwork pods share their node's IP: an IP names them no better than the node.
     if (pod.podIp !== undefined && !pod.hostNetwork) this.byIp.set(pod.podIp, entry);
+    this.onChange({ kind: 'pod', pod });
+    if (previous !== undefined && previous.pod.podIp !== pod.podIp) this.onChange({ kind: 'pod', pod: previous.pod });
   }
 
   /** Marks a pod deleted; it is forgotten `retentionMillis` later (see `expire`). */
   markDeleted(uid: string): void {
     const entry = this.byUid.get(uid);
-    if (entry !== undefined && entry.deletedAt === undefined) entry.deletedAt = this.now();
+    if (entry !== undefined && entry.deletedAt === undefined) {
+      entry.deletedAt = this.now();
+      this.onChange({ kind: 'pod', pod: entry.pod });
+    }
   }
 
   /** After a re-list: pods absent from it were deleted while the watch was down. */
@@ -81,25 +97,33 @@ export class PodCache {
       }
       this.unindexIp(entry);
       expired += 1;
+      this.onChange({ kind: 'pod', pod: entry.pod });
     }
     return expired;
   }
 
   upsertNamespace(namespace: NamespaceMetadata): void {
     this.namespaces.set(namespace.name, namespace);
+    this.onChange({ kind: 'namespace', namespace: namespace.name });
   }
 
   deleteNamespace(name: string): void {
-    this.namespaces.delete(name);
+    if (this.namespaces.delete(name)) this.onChange({ kind: 'namespace', namespace: name });
   }
 
   /** Records the top controller of a direct controller (e.g. ReplicaSet shop/web-7d9f → Deployment web). */
   setOwner(namespace: string, controller: OwnerRef, top: OwnerRef): void {
     this.owners.set(ownerKey(namespace, controller), top);
+    this.onChange({ kind: 'owner', namespace, controller });
   }
 
   hasOwner(namespace: string, controller: OwnerRef): boolean {
     return this.owners.has(ownerKey(namespace, controller));
+  }
+
+  /** Every pod (live and retained). */
+  allPods(): PodMetadata[] {
+    return [...this.byUid.values()].map((entry) => entry.pod);
   }
 
   lookup(query: PodQuery): PodLookup | undefined {

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createEnricher, type Enricher } from '@graybridge/enricher';
+import {
+  createEnricher,
+  createSharedEnricher,
+  type Enricher,
+  type EnricherOptions,
+  type EnricherStats,
+} from '@graybridge/enricher';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { kafkaConnectionOf } from './config/files.js';
@@ -38,34 +44,69 @@ function topicPatterns(topics: readonly string[]): (string | RegExp)[] {
 /** The enricher the config asks for, once synced (or after `syncTimeoutMillis`, with a warning). */
 export async function startEnricher(
   config: ForwarderConfig['kubernetes'],
+  redisUrl: string | undefined,
   logger: Logger,
 ): Promise<Enricher | undefined> {
   if (!config.enabled) return undefined;
-  const enricher = createEnricher({
+  const enricher =
+    config.mode === 'redis'
+      ? createSharedEnricher({
+          // The config check refuses mode "redis" without a URL.
+          redis: redisUrl ?? '',
+          keyPrefix: config.sharedKeyPrefix,
+          cacheEntries: config.sharedCacheEntries,
+        })
+      : createEnricher(enricherOptionsOf(config));
+  const synced = await Promise.race([
+    enricher.ready().then(() => true),
+    sleep(config.syncTimeoutMillis, false, { ref: false }),
+  ]);
+  if (synced) logger.info({ mode: config.mode, pods: enricher.stats().cachedPods }, 'kubernetes metadata synced');
+  else
+    logger.warn(
+      {
+        mode: config.mode,
+        waitedMillis: config.syncTimeoutMillis,
+        watches: enricher.stats().watches,
+        shared: enricher.stats().shared,
+      },
+      config.mode === 'redis'
+        ? 'no synced `graybridge enricher` publisher found in Redis yet: consuming anyway, records of unknown pods get _k8s_unresolved'
+        : 'kubernetes metadata not synced yet: consuming anyway, records of unknown pods get _k8s_unresolved',
+    );
+  return enricher;
+}
+
+/** What the enricher is configured with, the same for the forwarder (direct mode) and `graybridge enricher`. */
+export function enricherOptionsOf(config: ForwarderConfig['kubernetes']) {
+  return {
     ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
     labels: { include: config.labelsInclude, exclude: config.labelsExclude },
     annotations: { include: config.annotationsInclude },
     namespaceLabels: config.namespaceLabels,
     resolveOwners: config.resolveOwners,
     deletedPodRetentionMillis: config.deletedPodRetentionMillis,
-  });
-  const synced = await Promise.race([
-    enricher.ready().then(() => true),
-    sleep(config.syncTimeoutMillis, false, { ref: false }),
-  ]);
-  if (synced) logger.info({ pods: enricher.stats().cachedPods }, 'kubernetes metadata synced');
-  else
-    logger.warn(
-      { waitedMillis: config.syncTimeoutMillis, watches: enricher.stats().watches },
-      'kubernetes metadata not synced yet: consuming anyway, records of unknown pods get _k8s_unresolved',
-    );
-  return enricher;
+  } satisfies EnricherOptions;
 }
 
 function enricherCheck(enabled: boolean, enricher: Enricher | undefined): Check {
   if (!enabled) return { ok: true, detail: 'disabled' };
   if (enricher === undefined) return { ok: false, detail: 'waiting for the first pod list' };
-  const down = enricher.stats().watches.filter((w) => w.state !== 'watching');
+  const shared = enricher.stats().shared;
+  if (shared !== undefined) {
+    if (!shared.connected)
+      return { ok: false, detail: `shared metadata in Redis unreachable: ${shared.lastError ?? 'connecting'}` };
+    // Held entries keep answering while the publisher restarts: a warning in the detail, not unready.
+    return shared.publisherAlive
+      ? { ok: true }
+      : { ok: true, detail: 'no live `graybridge enricher` publisher: metadata may be stale' };
+  }
+  return watchesCheck(enricher.stats());
+}
+
+/** Ready while every watch is watching; otherwise which one is not, and why. */
+export function watchesCheck(stats: EnricherStats): Check {
+  const down = stats.watches.filter((w) => w.state !== 'watching');
   if (down.length === 0) return { ok: true };
   return {
     ok: false,
@@ -138,6 +179,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     createPipeline({
       sink,
       lookup: (query) => enricher?.lookup(query),
+      prefetch: (queries) => enricher?.prefetch(queries) ?? Promise.resolve(),
       deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
       deadLetterDecodeErrors: config.deadLetters.decodeErrors,
       decode: { maxRecordBytes: config.decode.maxRecordBytes },
@@ -192,7 +234,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
   watchReadiness.unref();
 
   try {
-    enricher = await startEnricher(config.kubernetes, logger);
+    enricher = await startEnricher(config.kubernetes, config.redis.url, logger);
     const handle = async (records: readonly KafkaRecord[]) => {
       const started = process.hrtime.bigint();
       const verdict = await pipeline.handle(records);

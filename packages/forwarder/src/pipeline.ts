@@ -3,7 +3,7 @@ import { deadLetterOf, type DeadLetter, type DeadLetterReason, type DeadLetterSi
 import { decodeRecord, defaultDecodeOptions, type DecodeOptions } from './decode/decode.js';
 import { defaultGelfLimits, encodeGelf, type GelfLimits } from './encode/gelf.js';
 import { toGelfInput } from './encode/to-gelf.js';
-import { enrichRecord, type ExclusionReason } from './enrich/enrich.js';
+import { enrichRecord, namesPod, type ExclusionReason } from './enrich/enrich.js';
 import type { KafkaRecord, RecordIdentity } from './record.js';
 import type { Sink } from './sink/sink.js';
 import type { BatchVerdict } from './source/kafka-source.js';
@@ -26,6 +26,11 @@ export interface PipelineStats {
 export interface PipelineOptions {
   readonly sink: Sink;
   readonly lookup: (query: PodQuery) => PodLookup | undefined;
+  /**
+   * Called once per batch with the pods its records name, before any `lookup`: a shared-mode
+   * enricher reads what it lacks in one round trip. Must not reject.
+   */
+  readonly prefetch?: (queries: readonly PodQuery[]) => Promise<void>;
   /** Where undeliverable records go; a batch is done only once they are stored. */
   readonly deadLetters: DeadLetterSink;
   readonly decode?: DecodeOptions;
@@ -70,8 +75,13 @@ export function createPipeline(options: PipelineOptions): {
       const excluded: UndeliveredReason[] = [];
       let unresolved = 0;
       let decodeErrors = 0;
-      for (const record of records) {
-        const decoded = decodeRecord(record, options.decode ?? defaultDecodeOptions);
+      const decodedRecords = records.map((record) => decodeRecord(record, options.decode ?? defaultDecodeOptions));
+      if (options.prefetch !== undefined) {
+        await options.prefetch(decodedRecords.map((decoded) => decoded.identity).filter(namesPod));
+      }
+      for (const [index, record] of records.entries()) {
+        const decoded = decodedRecords[index];
+        if (decoded === undefined) continue;
         if (decoded.decodeError !== undefined) {
           decodeErrors += 1;
           if (options.deadLetterDecodeErrors === true) {

@@ -70,7 +70,7 @@ async function replay(
   letters: readonly StoredDeadLetter[],
 ): Promise<number> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
-  const enricher = await startEnricher(config.kubernetes, logger);
+  const enricher = await startEnricher(config.kubernetes, config.redis.url, logger);
   const { sink } = createSink(config.gelf);
   const again = new Map<string, DeadLetter>();
   const pipeline = createPipeline({

@@ -5,6 +5,7 @@ import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
 import { configCommand } from './config-command.js';
 import { dlq, dlqUsage } from './dlq.js';
 import { doctor } from './doctor.js';
+import { enricher } from './enricher.js';
 import { forward } from './forward.js';
 import { gelfReceive } from './gelf-receive.js';
 import { optionsHelp } from './help.js';
@@ -20,8 +21,10 @@ commands:
   config         print the effective config (secrets hidden); "config schema" prints its JSON Schema
   dlq            list, show, replay or purge dead letters (records Graylog would not take)
   replay         ship a time window of a topic to Graylog again (a job run by the forwarders)
+  enricher       shared mode: watch pods once for the cluster and publish their metadata to Redis
+                 for forwarders with kubernetes.mode "redis"
 
-forward, doctor and config read the same options: --config FILE (YAML or JSON), GRAYBRIDGE_* env
+forward, doctor, config and enricher read the same options: --config FILE (YAML or JSON), GRAYBRIDGE_* env
 variables, then flags, later ones winning. "graybridge forward --help" lists them all.`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
@@ -31,6 +34,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   config: configCommand,
   dlq,
   replay,
+  enricher,
 };
 
 async function main(argv: string[]): Promise<number> {

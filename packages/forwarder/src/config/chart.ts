@@ -87,6 +87,18 @@ export function chartValuesSchema(): JsonSchema {
       serviceMonitor: object({ enabled: { type: 'boolean' }, interval: nonEmpty, labels: map }),
       podDisruptionBudget: object({ enabled: { type: 'boolean' }, maxUnavailable: { type: ['integer', 'string'] } }),
       dashboards: object({ enabled: { type: 'boolean' }, labels: map }),
+      sharedEnricher: {
+        ...object({
+          enabled: { type: 'boolean' },
+          replicas: { type: 'integer', minimum: 1 },
+          resources: object({ requests: resources, limits: resources }, ['requests', 'limits']),
+          nodeOptions: text,
+          nodeSelector: map,
+          tolerations: { type: 'array', items: anyObject },
+        }),
+        description:
+          'Shared mode: one `graybridge enricher` Deployment watches the cluster and publishes to Redis; forwarders read it there.',
+      },
     },
   };
 }

@@ -32,6 +32,11 @@ export interface ConfigInputs {
   readonly argv?: readonly string[];
   /** @defaultValue process.env; `GRAYBRIDGE_CONFIG` names a file like `--config`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The top-level sections the command uses (e.g. `graybridge enricher` needs no Kafka): required
+   * options and cross-field rules of the others are not enforced. @defaultValue all
+   */
+  readonly sections?: readonly string[];
 }
 
 /** Read by the log SDK or the test rig, not by the forwarder: no warning when a shared env has them. */
@@ -216,50 +221,65 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[keys.at(-1) ?? ''] = value;
 }
 
-/** Rules across fields: what one field needs from another. */
-function crossCheck(config: ForwarderConfig): string[] {
-  const problems: string[] = [];
-  const { gelf, kafka } = config;
-  if (gelf.transport === 'http') {
-    if (gelf.url === undefined) problems.push('missing option gelf.url: transport "http" needs the input\'s URL');
-    else if (!/^https?:\/\/[^/]+/.test(gelf.url))
-      problems.push(`invalid option gelf.url: expected an http:// or https:// URL, got ${JSON.stringify(gelf.url)}`);
-  } else if (gelf.host === undefined) {
-    problems.push(`missing option gelf.host: transport "${gelf.transport}" needs Graylog's host`);
-  }
-  for (const [path, tls] of [
-    ['kafka.tls', kafka.tls],
-    ['gelf.tls', gelf.tls],
-  ] as const) {
-    if ((tls.certFile === undefined) !== (tls.keyFile === undefined))
-      problems.push(`invalid option ${path}: certFile and keyFile go together (mutual TLS needs both)`);
-  }
-  const { sasl } = kafka;
-  if (sasl.mechanism === 'none') {
-    if (sasl.username !== undefined || sasl.password !== undefined || sasl.passwordFile !== undefined)
-      problems.push('missing option kafka.sasl.mechanism: SASL credentials are set but no mechanism');
-  } else {
-    if (sasl.username === undefined)
-      problems.push(`missing option kafka.sasl.username: ${sasl.mechanism} needs a user`);
-    if ((sasl.password === undefined) === (sasl.passwordFile === undefined))
-      problems.push(`invalid option kafka.sasl: ${sasl.mechanism} needs exactly one of password and passwordFile`);
-  }
-  for (const broker of kafka.brokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker))
-      problems.push(`invalid option kafka.brokers: expected "host:port" entries, got ${JSON.stringify(broker)}`);
-  }
-  for (const topic of kafka.topics) {
-    const pattern = /^\/(.+)\/$/.exec(topic)?.[1];
-    if (pattern === undefined) continue;
-    try {
-      new RegExp(pattern);
-    } catch {
-      problems.push(`invalid option kafka.topics: ${JSON.stringify(topic)} is not a valid regular expression`);
+/** Rules across fields, per section: what one field needs from another. */
+const crossChecks: Readonly<Record<'gelf' | 'kafka' | 'kubernetes', (config: ForwarderConfig) => string[]>> = {
+  gelf({ gelf }) {
+    const problems: string[] = [];
+    if (gelf.transport === 'http') {
+      if (gelf.url === undefined) problems.push('missing option gelf.url: transport "http" needs the input\'s URL');
+      else if (!/^https?:\/\/[^/]+/.test(gelf.url))
+        problems.push(`invalid option gelf.url: expected an http:// or https:// URL, got ${JSON.stringify(gelf.url)}`);
+    } else if (gelf.host === undefined) {
+      problems.push(`missing option gelf.host: transport "${gelf.transport}" needs Graylog's host`);
     }
-  }
-  if (gelf.retryInitialMillis > gelf.retryMaxMillis)
-    problems.push('invalid option gelf.retryInitialMillis: expected at most gelf.retryMaxMillis');
-  return problems;
+    problems.push(...mutualTls('gelf.tls', gelf.tls));
+    if (gelf.retryInitialMillis > gelf.retryMaxMillis)
+      problems.push('invalid option gelf.retryInitialMillis: expected at most gelf.retryMaxMillis');
+    return problems;
+  },
+  kafka({ kafka }) {
+    const problems = mutualTls('kafka.tls', kafka.tls);
+    const { sasl } = kafka;
+    if (sasl.mechanism === 'none') {
+      if (sasl.username !== undefined || sasl.password !== undefined || sasl.passwordFile !== undefined)
+        problems.push('missing option kafka.sasl.mechanism: SASL credentials are set but no mechanism');
+    } else {
+      if (sasl.username === undefined)
+        problems.push(`missing option kafka.sasl.username: ${sasl.mechanism} needs a user`);
+      if ((sasl.password === undefined) === (sasl.passwordFile === undefined))
+        problems.push(`invalid option kafka.sasl: ${sasl.mechanism} needs exactly one of password and passwordFile`);
+    }
+    for (const broker of kafka.brokers) {
+      if (!/^[^\s:]+:\d{1,5}$/.test(broker))
+        problems.push(`invalid option kafka.brokers: expected "host:port" entries, got ${JSON.stringify(broker)}`);
+    }
+    for (const topic of kafka.topics) {
+      const pattern = /^\/(.+)\/$/.exec(topic)?.[1];
+      if (pattern === undefined) continue;
+      try {
+        new RegExp(pattern);
+      } catch {
+        problems.push(`invalid option kafka.topics: ${JSON.stringify(topic)} is not a valid regular expression`);
+      }
+    }
+    return problems;
+  },
+  kubernetes({ kubernetes, redis }) {
+    const problems: string[] = [];
+    if (kubernetes.enabled && kubernetes.mode === 'redis' && redis.url === undefined)
+      problems.push(
+        'missing option redis.url: kubernetes.mode "redis" reads the metadata that `graybridge enricher` publishes there',
+      );
+    if (redis.url !== undefined && !/^rediss?:\/\/[^/]/.test(redis.url))
+      problems.push('invalid option redis.url: expected a redis:// or rediss:// URL');
+    return problems;
+  },
+};
+
+function mutualTls(path: string, tls: { certFile?: string | undefined; keyFile?: string | undefined }): string[] {
+  return (tls.certFile === undefined) !== (tls.keyFile === undefined)
+    ? [`invalid option ${path}: certFile and keyFile go together (mutual TLS needs both)`]
+    : [];
 }
 
 /**
@@ -270,6 +290,8 @@ function crossCheck(config: ForwarderConfig): string[] {
  */
 export function loadConfig(inputs: ConfigInputs = {}): LoadedConfig {
   const env = inputs.env ?? process.env;
+  const relevant = (path: string): boolean =>
+    inputs.sections === undefined || inputs.sections.some((section) => path.split('.')[0] === section);
   const leaves = configLeaves();
   const flags = parseFlags(inputs.argv ?? [], leaves);
   const problems: string[] = [];
@@ -293,7 +315,7 @@ export function loadConfig(inputs: ConfigInputs = {}): LoadedConfig {
         setPath(config, leaf.path, fallback);
         sources[leaf.path] = 'default';
       } else {
-        if ('required' in leaf.field)
+        if ('required' in leaf.field && relevant(leaf.path))
           problems.push(`missing option ${leaf.path} (env ${leaf.env}, flag --${leaf.flag})`);
         setPath(config, leaf.path, undefined);
       }
@@ -310,7 +332,11 @@ export function loadConfig(inputs: ConfigInputs = {}): LoadedConfig {
     }
   }
   // Cross-field rules only make sense once every field has a valid value.
-  if (problems.length === 0) problems.push(...crossCheck(config as unknown as ForwarderConfig));
+  if (problems.length === 0) {
+    for (const [section, check] of Object.entries(crossChecks)) {
+      if (relevant(section)) problems.push(...check(config as unknown as ForwarderConfig));
+    }
+  }
   if (problems.length > 0) {
     throw new ForwarderError(
       ForwarderErrorCodes.invalidOption,

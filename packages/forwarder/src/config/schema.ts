@@ -222,6 +222,24 @@ export const forwarderConfigSchema = {
   },
   kubernetes: {
     enabled: { type: 'boolean', default: true, doc: 'Enrich records with pod and namespace metadata.' },
+    mode: {
+      type: 'string',
+      default: 'direct',
+      choices: ['direct', 'redis'],
+      doc: '`direct`: this process watches pods and namespaces; `redis`: it reads what `graybridge enricher` publishes to `redis.url` (big clusters, see docs/enricher.md).',
+    },
+    sharedKeyPrefix: {
+      type: 'string',
+      default: 'graybridge:enricher:',
+      doc: 'Redis key prefix of the shared metadata (the same for `graybridge enricher` and its readers).',
+    },
+    sharedCacheEntries: {
+      type: 'integer',
+      default: 10_000,
+      min: 100,
+      max: 10_000_000,
+      doc: 'Mode `redis`: entries of the local LRU in front of Redis (a pod takes one per name its records give it).',
+    },
     kubeconfig: {
       type: 'string',
       doc: 'kubeconfig file; default: the in-cluster service account, else KUBECONFIG or ~/.kube/config.',
@@ -262,7 +280,7 @@ export const forwarderConfigSchema = {
     url: {
       type: 'string',
       secret: true,
-      doc: 'Redis for the dead-letter queue: `redis://[:password@]host:port[/db]` (`rediss://` for TLS). Unset: dead letters are logged and counted only.',
+      doc: 'Redis for the dead-letter queue and shared metadata: `redis://[:password@]host:port[/db]` (`rediss://` for TLS). Unset: dead letters are logged and counted only.',
     },
   },
   deadLetters: {

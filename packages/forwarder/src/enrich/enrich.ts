@@ -1,6 +1,6 @@
 import type { PodLookup, PodQuery } from '@graybridge/enricher';
 import { sanitizeKey } from '../encode/gelf.js';
-import type { DecodedRecord } from '../record.js';
+import type { DecodedRecord, RecordIdentity } from '../record.js';
 
 /** The enrich stage's output: the record plus its Kubernetes fields, named as docs/gelf-fields.md says. */
 export interface EnrichedRecord {
@@ -15,6 +15,11 @@ export type ExclusionReason = 'pod_excluded' | 'container_excluded';
 export type EnrichOutcome =
   | { readonly kind: 'keep'; readonly enriched: EnrichedRecord }
   | { readonly kind: 'exclude'; readonly reason: ExclusionReason };
+
+/** Whether a record says which pod it comes from (else there is nothing to look up). */
+export function namesPod(identity: RecordIdentity): boolean {
+  return identity.pod !== undefined || identity.podUid !== undefined || identity.podIp !== undefined;
+}
 
 /**
  * Pure: joins a decoded record with what the enricher knows of its pod. A record whose pod is not
@@ -34,7 +39,7 @@ export function enrichRecord(record: DecodedRecord, lookup: (query: PodQuery) =>
   set('k8s_pod_ip', identity.podIp);
   set('k8s_container', identity.container);
 
-  const named = identity.pod !== undefined || identity.podUid !== undefined || identity.podIp !== undefined;
+  const named = namesPod(identity);
   const found = named ? lookup(identity) : undefined;
   if (found === undefined) {
     if (named) kubernetes.k8s_unresolved = 'true';

@@ -192,8 +192,23 @@ describe('config: every problem is named, with its source, expectation and value
         { ...minimal, GRAYBRIDGE_GELF_RETRY_INITIAL_MILLIS: '5000', GRAYBRIDGE_GELF_RETRY_MAX_MILLIS: '100' },
         /retryInitialMillis: expected at most gelf\.retryMaxMillis/,
       ],
+      [
+        { ...minimal, GRAYBRIDGE_KUBERNETES_MODE: 'redis' },
+        /missing option redis\.url: kubernetes\.mode "redis" reads the metadata/,
+      ],
+      [{ ...minimal, GRAYBRIDGE_REDIS_URL: 'localhost:6379' }, /invalid option redis\.url: expected a redis:\/\//],
     ];
     for (const [env, expected] of cases) assert.match(problems({ env }), expected);
+  });
+
+  it('a command that uses only some sections is not held to the others’ required options and rules', () => {
+    const env = { GRAYBRIDGE_REDIS_URL: 'redis://r:6379', GRAYBRIDGE_GELF_TRANSPORT: 'http' };
+    const { config } = loadConfig({ env, sections: ['kubernetes', 'redis', 'ops'] });
+    assert.equal(config.redis.url, 'redis://r:6379');
+    assert.match(
+      problems({ env: { ...env, GRAYBRIDGE_REDIS_URL: 'r:6379' }, sections: ['kubernetes', 'redis', 'ops'] }),
+      /invalid option redis\.url/,
+    );
   });
 
   it('unknown flags, unreadable and malformed files', () => {
