@@ -13,6 +13,8 @@ describe('enricher watches through an apiserver restart', () => {
   const dir = mkdtempSync(join(tmpdir(), 'enricher-resilience-'));
   let processes: ServiceProcess[] = [];
   let launch: ApiserverLaunch;
+  let etcdUrl: string;
+  let adminConfigFile: string;
   let cluster: Cluster;
   let enricher: Enricher;
 
@@ -21,6 +23,8 @@ describe('enricher watches through an apiserver restart', () => {
       const started = await startKube({ dir, ownerPid: process.pid });
       processes = started.processes;
       launch = started.apiserver;
+      etcdUrl = started.endpoint.etcd;
+      adminConfigFile = started.endpoint.kubeconfig;
       cluster = new Cluster(adminConfig(started.endpoint.kubeconfig));
       enricher = createEnricher({
         kubeconfig: started.endpoint.kubeconfig,
@@ -54,5 +58,49 @@ describe('enricher watches through an apiserver restart', () => {
     assert.ok(watch);
     assert.equal(watch.state, 'watching');
     assert.ok(watch.restarts >= 1, 'the outage was noticed and survived');
+  });
+
+  it('a 410 (its resourceVersion compacted away in etcd) is handled by one re-list, then watching again', async () => {
+    // Without the watch cache the apiserver watches etcd itself, where a compacted revision is a 410.
+    const restart = async (args: readonly string[]): Promise<void> => {
+      const running = processes.find((p) => p.name === 'kube-apiserver');
+      assert.ok(running);
+      await stopService(running.pid);
+      launch = { ...launch, args };
+      processes = [...processes.filter((p) => p !== running), await startApiserver(launch)];
+    };
+    await restart([...launch.args, '--watch-cache=false']);
+    // Node scope: changes on other nodes advance etcd's revision but never reach this watch.
+    const scoped = createEnricher({
+      kubeconfig: adminConfigFile,
+      scope: 'node',
+      nodeName: 'node-z',
+      namespaceLabels: false,
+      watch: { backoffInitialMillis: 100, backoffMaxMillis: 1000 },
+    });
+    try {
+      await scoped.ready();
+      const namespace = await cluster.namespace();
+      for (const name of ['a', 'b', 'c']) await cluster.pod(namespace, `elsewhere-${name}`, { node: 'node-a' });
+      const etcd = async (path: string, body: unknown): Promise<{ header?: { revision?: string } }> => {
+        const response = await fetch(`${etcdUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
+        assert.equal(response.status, 200, `etcd ${path}`);
+        return (await response.json()) as { header?: { revision?: string } };
+      };
+      const revision = (await etcd('/v3/kv/range', { key: Buffer.from('/').toString('base64') })).header?.revision;
+      assert.ok(revision !== undefined);
+      await etcd('/v3/kv/compaction', { revision, physical: true });
+      assert.equal(scoped.stats().watches[0]?.relists, 1);
+
+      await restart(launch.args); // the watch reconnects from its old resourceVersion: 410
+      await cluster.pod(namespace, 'here', { node: 'node-z' });
+      await eventually(() => scoped.lookup({ namespace, pod: 'here' }), 15_000, 'pod on node-z after the 410');
+      const [watch] = scoped.stats().watches;
+      assert.equal(watch?.relists, 2, 'the 410 made it list again, once');
+      assert.equal(watch.state, 'watching');
+      assert.equal(scoped.lookup({ namespace, pod: 'elsewhere-a' }), undefined, 'other nodes stay out of scope');
+    } finally {
+      await scoped.stop();
+    }
   });
 });
