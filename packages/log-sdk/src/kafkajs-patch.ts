@@ -47,3 +47,41 @@ function installLinearGrouping(): void {
 }
 
 installLinearGrouping();
+
+interface PendingCheckQueue {
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  readonly pending: readonly unknown[];
+  checkPendingRequests(): void;
+}
+
+/**
+ * kafkajs 2.2.4 schedules its pending-request check `throttledUntil - now` ms ahead, a negative
+ * number when it is not throttled; Node ≥ 23 then prints a TimeoutNegativeWarning into the app's
+ * stderr on every connection (tulios/kafkajs#1751, unfixed upstream). Same method, delay clamped
+ * to the 1 ms Node would use anyway.
+ */
+function clampPendingCheckDelay(): void {
+  const require = createRequire(import.meta.url);
+  let queueClass: { prototype: { scheduleCheckPendingRequests: (this: PendingCheckQueue) => void } };
+  try {
+    queueClass = require('kafkajs/src/network/requestQueue/index.js') as typeof queueClass;
+  } catch {
+    return; // a different kafkajs layout: leave it alone
+  }
+  const checkIntervalMillis = 10; // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL
+  queueClass.prototype.scheduleCheckPendingRequests = function (this: PendingCheckQueue) {
+    if (this.throttleCheckTimeoutId !== null) return;
+    let delay = this.throttledUntil - Date.now();
+    if (this.pending.length > 0 && delay <= 0) delay = checkIntervalMillis;
+    this.throttleCheckTimeoutId = setTimeout(
+      () => {
+        this.throttleCheckTimeoutId = null;
+        this.checkPendingRequests();
+      },
+      Math.max(1, delay),
+    );
+  };
+}
+
+clampPendingCheckDelay();

@@ -51,6 +51,7 @@ describe('log-sdk in an app that ends', () => {
     const run = await runNode([app, JSON.stringify({ brokers: brokers(), topic, records: 5000, ending: 'exit' })]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 5000));
+    assert.equal(run.stderr, '', 'a healthy delivery writes nothing into the app’s stderr (no kafkajs timer warnings)');
   });
 
   it('Kafka unreachable: records are mirrored to stdout, a warning goes to stderr, drops at the deadline are counted', async () => {
