@@ -217,6 +217,35 @@ export function registerEnricherMetrics(registry: Registry, enricher: () => Enri
     '1 while a watch is watching, 0 while it lists, backs off or is stopped.',
     perWatch((w) => (w.state === 'watching' ? 1 : 0)),
   );
+  counter(
+    registry,
+    'graybridge_enrich_watch_events_total',
+    'Events received by each Kubernetes watch.',
+    perWatch((w) => w.events),
+    'resource',
+  );
+  counter(
+    registry,
+    'graybridge_enrich_watch_lists_total',
+    'Full lists by each watch: the first, then after a 410 or a stall (a resync).',
+    perWatch((w) => w.relists),
+    'resource',
+  );
+  counter(
+    registry,
+    'graybridge_enrich_pod_gets_total',
+    'GETs for pods the watch had not delivered yet, by outcome (rate_limited: not sent).',
+    () => {
+      const fetches = enricher()?.fetches;
+      return {
+        found: fetches?.fetched ?? 0,
+        not_found: fetches?.notFound ?? 0,
+        failed: fetches?.failed ?? 0,
+        rate_limited: fetches?.rateLimited ?? 0,
+      };
+    },
+    'outcome',
+  );
   const shared = () => enricher()?.shared;
   gauge(
     registry,
