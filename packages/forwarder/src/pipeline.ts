@@ -45,7 +45,8 @@ export interface PipelineOptions {
  * decode → enrich → encode → sink for one partition's batch, as the source's handler. Answers
  * `done` once every record is sent, dead-lettered (stored) or intentionally excluded (counted);
  * `retry` when the sink cannot take the batch now or the dead letters cannot be stored — then
- * nothing is counted, and the same batch comes again.
+ * nothing is counted, and the same batch (the same array) comes again: it goes on from where it
+ * stopped, without decoding, enriching, encoding, storing or sending again what is done.
  */
 export function createPipeline(options: PipelineOptions): {
   handle(records: readonly KafkaRecord[]): Promise<BatchVerdict>;
@@ -66,72 +67,109 @@ export function createPipeline(options: PipelineOptions): {
     }
   };
 
+  /** decode → enrich → encode, once per batch: a held batch is retried from here, not redone. */
+  const prepare = async (records: readonly KafkaRecord[]): Promise<PreparedBatch> => {
+    const batch: PreparedBatch = {
+      payloads: [],
+      sources: [],
+      early: [],
+      earlyStored: false,
+      rejected: undefined,
+      excluded: [],
+      unresolved: 0,
+      decodeErrors: 0,
+    };
+    const decodedRecords = records.map((record) => decodeRecord(record, options.decode ?? defaultDecodeOptions));
+    if (options.prefetch !== undefined) {
+      await options.prefetch(decodedRecords.map((decoded) => decoded.identity).filter(namesPod));
+    }
+    for (const [index, record] of records.entries()) {
+      const decoded = decodedRecords[index];
+      if (decoded === undefined) continue;
+      if (decoded.decodeError !== undefined) {
+        batch.decodeErrors += 1;
+        if (options.deadLetterDecodeErrors === true) {
+          const { code, detail } = decoded.decodeError;
+          batch.early.push(deadLetterOf(record, decoded.identity, 'decode_error', `${code}: ${detail}`));
+          continue;
+        }
+      }
+      const outcome = enrichRecord(decoded, options.lookup);
+      if (outcome.kind === 'exclude') {
+        batch.excluded.push(outcome.reason);
+        continue;
+      }
+      if (outcome.enriched.kubernetes.k8s_unresolved !== undefined) batch.unresolved += 1;
+      const input = toGelfInput(outcome.enriched);
+      const encoded = encodeGelf(
+        options.extraFields === undefined ? input : { ...input, own: { ...input.own, ...options.extraFields } },
+        limits,
+      );
+      if (encoded.ok) {
+        batch.payloads.push({ json: encoded.json });
+        batch.sources.push({ record, identity: decoded.identity });
+      } else {
+        const error = `the GELF message is ${encoded.bytes} bytes with every field truncated; the limit is ${limits.maxMessageBytes}`;
+        batch.early.push(deadLetterOf(record, decoded.identity, 'too_large', error));
+      }
+    }
+    return batch;
+  };
+  // Keyed by the records array the source hands in again on a retry; gone with it when abandoned.
+  const held = new WeakMap<readonly KafkaRecord[], PreparedBatch>();
+
   return {
     stats: () => ({ ...counts, undelivered: { ...undelivered }, deadLettered: { ...deadLettered } }),
     async handle(records) {
-      const payloads: { json: string }[] = [];
-      const sources: { record: KafkaRecord; identity: RecordIdentity }[] = [];
-      const letters: DeadLetter[] = [];
-      const excluded: UndeliveredReason[] = [];
-      let unresolved = 0;
-      let decodeErrors = 0;
-      const decodedRecords = records.map((record) => decodeRecord(record, options.decode ?? defaultDecodeOptions));
-      if (options.prefetch !== undefined) {
-        await options.prefetch(decodedRecords.map((decoded) => decoded.identity).filter(namesPod));
+      let batch = held.get(records);
+      if (batch === undefined) {
+        batch = await prepare(records);
+        held.set(records, batch);
       }
-      for (const [index, record] of records.entries()) {
-        const decoded = decodedRecords[index];
-        if (decoded === undefined) continue;
-        if (decoded.decodeError !== undefined) {
-          decodeErrors += 1;
-          if (options.deadLetterDecodeErrors === true) {
-            const { code, detail } = decoded.decodeError;
-            letters.push(deadLetterOf(record, decoded.identity, 'decode_error', `${code}: ${detail}`));
-            continue;
-          }
-        }
-        const outcome = enrichRecord(decoded, options.lookup);
-        if (outcome.kind === 'exclude') {
-          excluded.push(outcome.reason);
-          continue;
-        }
-        if (outcome.enriched.kubernetes.k8s_unresolved !== undefined) unresolved += 1;
-        const input = toGelfInput(outcome.enriched);
-        const encoded = encodeGelf(
-          options.extraFields === undefined ? input : { ...input, own: { ...input.own, ...options.extraFields } },
-          limits,
-        );
-        if (encoded.ok) {
-          payloads.push({ json: encoded.json });
-          sources.push({ record, identity: decoded.identity });
-        } else {
-          const error = `the GELF message is ${encoded.bytes} bytes with every field truncated; the limit is ${limits.maxMessageBytes}`;
-          letters.push(deadLetterOf(record, decoded.identity, 'too_large', error));
-        }
+      // Dead letters known before sending are stored first (once): if Redis is down nothing is sent.
+      if (!batch.earlyStored) {
+        if (!(await store(batch.early))) return 'retry';
+        batch.earlyStored = true;
       }
-      // Dead letters known before sending are stored first: if Redis is down nothing is sent twice.
-      if (!(await store(letters))) return 'retry';
-      const sent = await options.sink.send(payloads);
-      if (sent.kind === 'retryable') {
-        counts.sinkRetries += 1;
-        return 'retry';
+      if (batch.rejected === undefined) {
+        const sent = await options.sink.send(batch.payloads);
+        if (sent.kind === 'retryable') {
+          counts.sinkRetries += 1;
+          return 'retry';
+        }
+        const sources = batch.sources;
+        batch.rejected = (sent.rejected ?? []).flatMap(({ index, error }) => {
+          const source = sources[index];
+          return source === undefined
+            ? []
+            : [deadLetterOf(source.record, source.identity, 'sink_rejected', error.message)];
+        });
       }
-      const rejected = (sent.rejected ?? []).flatMap(({ index, error }) => {
-        const source = sources[index];
-        return source === undefined
-          ? []
-          : [deadLetterOf(source.record, source.identity, 'sink_rejected', error.message)];
-      });
-      // If these cannot be stored the batch comes again and its delivered messages are sent again
-      // (at least once: the duplicates carry the same _event_id).
-      if (!(await store(rejected))) return 'retry';
+      // Sent already: a retry only stores what the endpoint refused, it does not send again.
+      if (!(await store(batch.rejected))) return 'retry';
+      held.delete(records);
       counts.received += records.length;
-      counts.unresolved += unresolved;
-      counts.decodeErrors += decodeErrors;
-      counts.sent += payloads.length - rejected.length;
-      for (const reason of excluded) undelivered[reason] += 1;
-      for (const letter of [...letters, ...rejected]) deadLettered[letter.reason] += 1;
+      counts.unresolved += batch.unresolved;
+      counts.decodeErrors += batch.decodeErrors;
+      counts.sent += batch.payloads.length - batch.rejected.length;
+      for (const reason of batch.excluded) undelivered[reason] += 1;
+      for (const letter of [...batch.early, ...batch.rejected]) deadLettered[letter.reason] += 1;
       return 'done';
     },
   };
+}
+
+/** A batch decoded, enriched and encoded, and how far its delivery got. */
+interface PreparedBatch {
+  readonly payloads: { json: string }[];
+  /** The record behind each payload, for its dead letter if the endpoint refuses it. */
+  readonly sources: { record: KafkaRecord; identity: RecordIdentity }[];
+  /** Dead letters known before sending (too large, undecodable). */
+  readonly early: DeadLetter[];
+  earlyStored: boolean;
+  /** Set once the sink took the batch: what it refused. */
+  rejected: DeadLetter[] | undefined;
+  readonly excluded: UndeliveredReason[];
+  unresolved: number;
+  decodeErrors: number;
 }

@@ -35,11 +35,16 @@ function sinkAnswering(answer: (batch: readonly GelfPayload[]) => SinkOutcome): 
   };
 }
 
-function deadLetterStore(failures = 0): { letters: DeadLetter[]; add(letters: readonly DeadLetter[]): Promise<void> } {
+function deadLetterStore(failures = 0): {
+  letters: DeadLetter[];
+  add(letters: readonly DeadLetter[]): Promise<void>;
+  failNext(count: number): void;
+} {
   let failing = failures;
   const letters: DeadLetter[] = [];
   return {
     letters,
+    failNext: (count) => (failing = count),
     add(batch) {
       if (batch.length > 0 && failing > 0) {
         failing -= 1;
@@ -113,6 +118,51 @@ describe('createPipeline', () => {
       [['decode_error', 'truncated_json: Unterminated string in JSON at position 5 (line 1 column 6)']],
     );
     assert.equal(pipeline.stats().sent, 1);
+  });
+
+  it('a held batch goes on where it stopped: not prepared, dead-lettered or sent again', async () => {
+    const down = new ForwarderError(ForwarderErrorCodes.sinkUnreachable, 'down', { retriable: true });
+    const refused = new ForwarderError(ForwarderErrorCodes.sinkRejected, 'test://: answered 400');
+    let sinkUp = false;
+    const sink = sinkAnswering((batch) =>
+      sinkUp
+        ? {
+            kind: 'sent',
+            rejected: batch.flatMap((p, index) => (p.json.includes('poison') ? [{ index, error: refused }] : [])),
+          }
+        : { kind: 'retryable', error: down },
+    );
+    let lookups = 0;
+    const store = deadLetterStore();
+    const pipeline = createPipeline({
+      sink,
+      lookup: () => {
+        lookups += 1;
+        return undefined;
+      },
+      deadLetters: store,
+      deadLetterDecodeErrors: true,
+    });
+    const batch = [record(0, line('fine')), record(1, '{"cut'), record(2, line('poison'))];
+    assert.equal(await pipeline.handle(batch), 'retry');
+    assert.equal(await pipeline.handle(batch), 'retry');
+    assert.equal(lookups, 2, 'decoded and enriched once, not per attempt');
+    assert.deepEqual(
+      store.letters.map((l) => l.reason),
+      ['decode_error'],
+      'the early dead letter is stored once',
+    );
+    sinkUp = true;
+    store.failNext(1); // the refused message's dead letter cannot be stored at first
+    assert.equal(await pipeline.handle(batch), 'retry');
+    assert.equal(await pipeline.handle(batch), 'done');
+    assert.equal(sink.batches.filter((b) => b.length > 0).length, 3, 'two refused attempts, then sent exactly once');
+    assert.deepEqual(
+      store.letters.map((l) => l.reason),
+      ['decode_error', 'sink_rejected'],
+    );
+    assert.equal(pipeline.stats().sent, 1);
+    assert.equal(pipeline.stats().received, 3);
   });
 
   it('a retryable sink outcome is a retry, with nothing counted', async () => {
