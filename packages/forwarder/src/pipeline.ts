@@ -17,6 +17,11 @@ export interface PipelineStats {
   readonly undelivered: Readonly<Record<UndeliveredReason, number>>;
   readonly deadLettered: Readonly<Record<DeadLetterReason, number>>;
   readonly unresolved: number;
+  /**
+   * Times a sent message had fields cut (marked in `_gb_truncated`): at encoding, to fit
+   * `gelf.maxMessageBytes`, and again by the sink to fit its transport (128 UDP chunks, an HTTP body).
+   */
+  readonly truncated: number;
   readonly decodeErrors: number;
   readonly sinkRetries: number;
   /** Batches held because their dead letters could not be stored. */
@@ -52,7 +57,15 @@ export function createPipeline(options: PipelineOptions): {
   handle(records: readonly KafkaRecord[]): Promise<BatchVerdict>;
   stats(): PipelineStats;
 } {
-  const counts = { received: 0, sent: 0, unresolved: 0, decodeErrors: 0, sinkRetries: 0, deadLetterRetries: 0 };
+  const counts = {
+    received: 0,
+    sent: 0,
+    unresolved: 0,
+    truncated: 0,
+    decodeErrors: 0,
+    sinkRetries: 0,
+    deadLetterRetries: 0,
+  };
   const undelivered: Record<UndeliveredReason, number> = { pod_excluded: 0, container_excluded: 0 };
   const deadLettered: Record<DeadLetterReason, number> = { too_large: 0, sink_rejected: 0, decode_error: 0 };
   const limits = options.limits ?? defaultGelfLimits;
@@ -77,6 +90,7 @@ export function createPipeline(options: PipelineOptions): {
       rejected: undefined,
       excluded: [],
       unresolved: 0,
+      truncated: 0,
       decodeErrors: 0,
     };
     const decodedRecords = records.map((record) => decodeRecord(record, options.decode ?? defaultDecodeOptions));
@@ -106,6 +120,7 @@ export function createPipeline(options: PipelineOptions): {
         limits,
       );
       if (encoded.ok) {
+        if (encoded.truncated.length > 0) batch.truncated += 1;
         batch.payloads.push({ json: encoded.json });
         batch.sources.push({ record, identity: decoded.identity });
       } else {
@@ -144,12 +159,14 @@ export function createPipeline(options: PipelineOptions): {
             ? []
             : [deadLetterOf(source.record, source.identity, 'sink_rejected', error.message)];
         });
+        batch.truncated += sent.shrunk ?? 0;
       }
       // Sent already: a retry only stores what the endpoint refused, it does not send again.
       if (!(await store(batch.rejected))) return 'retry';
       held.delete(records);
       counts.received += records.length;
       counts.unresolved += batch.unresolved;
+      counts.truncated += batch.truncated;
       counts.decodeErrors += batch.decodeErrors;
       counts.sent += batch.payloads.length - batch.rejected.length;
       for (const reason of batch.excluded) undelivered[reason] += 1;
@@ -171,5 +188,6 @@ interface PreparedBatch {
   rejected: DeadLetter[] | undefined;
   readonly excluded: UndeliveredReason[];
   unresolved: number;
+  truncated: number;
   decodeErrors: number;
 }

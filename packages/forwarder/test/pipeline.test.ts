@@ -177,6 +177,7 @@ describe('createPipeline', () => {
       received: 0,
       sent: 0,
       unresolved: 0,
+      truncated: 0,
       decodeErrors: 0,
       sinkRetries: 1,
       deadLetterRetries: 0,

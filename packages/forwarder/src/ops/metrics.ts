@@ -140,6 +140,12 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
   );
   counter(
     registry,
+    'graybridge_messages_truncated_total',
+    'Times a sent message had fields cut (marked in _gb_truncated) to fit the message size or the transport.',
+    () => pipeline().truncated,
+  );
+  counter(
+    registry,
     'graybridge_decode_errors_total',
     'Records that could not be read as intended (sent with _decode_error).',
     () => pipeline().decodeErrors,

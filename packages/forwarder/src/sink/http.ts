@@ -1,4 +1,5 @@
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { shrinkEncoded } from '../encode/gelf.js';
 import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
 import type { GelfPayload, RejectedPayload, Sink, SinkOutcome } from './sink.js';
@@ -51,13 +52,14 @@ export class HttpSink implements Sink {
   async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
     const indexed = batch.map((payload, index) => ({ index, json: payload.json }));
     const bodies = this.options.bulk === true ? this.bulkBodies(indexed) : indexed.map((message) => [message]);
-    const rejected: RejectedPayload[] = [];
+    const tally: Tally = { rejected: [], shrunk: 0 };
     for (const messages of bodies) {
-      const failure = await this.post(messages, rejected);
+      const failure = await this.post(messages, tally);
       if (failure !== undefined) return failure;
     }
     this.lastFailure = undefined;
-    return rejected.length === 0 ? { kind: 'sent' } : { kind: 'sent', rejected };
+    const { rejected, shrunk } = tally;
+    return { kind: 'sent', ...(rejected.length === 0 ? {} : { rejected }), ...(shrunk === 0 ? {} : { shrunk }) };
   }
 
   close(): Promise<void> {
@@ -87,14 +89,14 @@ export class HttpSink implements Sink {
    * POSTs one body. Messages the endpoint refuses for what they are are added to `rejected` (a
    * refused bulk body is split until the culprits are alone); a retryable outcome is returned.
    */
-  private async post(messages: readonly Indexed[], rejected: RejectedPayload[]): Promise<SinkOutcome | undefined> {
+  private async post(messages: readonly Indexed[], tally: Tally): Promise<SinkOutcome | undefined> {
     const first = messages[0];
     if (first === undefined) return undefined;
     let texts = messages.map((m) => m.json);
     if (messages.length === 1 && Buffer.byteLength(first.json) + 1 > this.maxBodyBytes) {
       const smaller = shrinkEncoded(first.json, this.maxBodyBytes - 1);
       if (smaller === undefined) {
-        rejected.push(
+        tally.rejected.push(
           this.rejection(first.index, `a message does not fit the ${this.maxBodyBytes}-byte body limit even shrunk`),
         );
         return undefined;
@@ -106,7 +108,7 @@ export class HttpSink implements Sink {
     if (this.options.authorization !== undefined) headers.authorization = this.options.authorization;
     let payload: string | Buffer = body;
     if (this.options.gzip === true) {
-      payload = gzipSync(body);
+      payload = await gzipAsync(body); // on libuv's threads: a bulk body is large
       headers['content-encoding'] = 'gzip';
     }
     let status: number;
@@ -122,14 +124,17 @@ export class HttpSink implements Sink {
     } catch (error) {
       return this.retryable(`${(error as Error).message}${describeCause(error)}`, error);
     }
-    if (status >= 200 && status < 300) return undefined;
+    if (status >= 200 && status < 300) {
+      if (texts[0] !== first.json) tally.shrunk += 1;
+      return undefined;
+    }
     if (status === 429 || status >= 500 || endpointProblems.has(status)) return this.retryable(`answered ${status}`);
     if (messages.length > 1) {
       // 413: the server's limit is lower than ours; any other 4xx: find the messages it refuses.
       const half = Math.ceil(messages.length / 2);
-      return (await this.post(messages.slice(0, half), rejected)) ?? this.post(messages.slice(half), rejected);
+      return (await this.post(messages.slice(0, half), tally)) ?? this.post(messages.slice(half), tally);
     }
-    rejected.push(this.rejection(first.index, `answered ${status}`));
+    tally.rejected.push(this.rejection(first.index, `answered ${status}`));
     return undefined;
   }
 
@@ -145,6 +150,14 @@ export class HttpSink implements Sink {
   private rejection(index: number, detail: string): RejectedPayload {
     return { index, error: new ForwarderError(ForwarderErrorCodes.sinkRejected, `${this.endpoint}: ${detail}`) };
   }
+}
+
+const gzipAsync = promisify(gzip);
+
+/** What a send found out, body by body. */
+interface Tally {
+  readonly rejected: RejectedPayload[];
+  shrunk: number;
 }
 
 function describeCause(error: unknown): string {

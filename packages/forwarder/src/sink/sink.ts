@@ -18,8 +18,11 @@ export interface RejectedPayload {
  * wait in Kafka — and only messages the endpoint refuses for what they are come back `rejected`.
  */
 export type SinkOutcome =
-  /** Every message was delivered except the `rejected` ones. */
-  | { readonly kind: 'sent'; readonly rejected?: readonly RejectedPayload[] }
+  /**
+   * Every message was delivered except the `rejected` ones; `shrunk` of them had fields cut (marked
+   * in `_gb_truncated`) to fit the transport's limit.
+   */
+  | { readonly kind: 'sent'; readonly rejected?: readonly RejectedPayload[]; readonly shrunk?: number }
   /** Nothing is known to have been lost; the same batch may succeed later. */
   | { readonly kind: 'retryable'; readonly error: ForwarderError };
 

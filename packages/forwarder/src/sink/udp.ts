@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { gzipSync, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate, gzip } from 'node:zlib';
 import { shrinkEncoded } from '../encode/gelf.js';
 import { ForwarderError, ForwarderErrorCodes } from '../errors.js';
 import { chunkHeaderBytes as header, chunkMagic, maxChunks } from '../receiver/chunks.js';
@@ -21,11 +22,13 @@ export interface UdpSinkOptions {
  * with the truncation marked, rather than silently discarded by Graylog). UDP has no delivery
  * confirmation: "sent" means handed to the network.
  */
+const gzipAsync = promisify(gzip);
+const deflateAsync = promisify(deflate);
+
 export class UdpSink implements Sink {
   readonly endpoint: string;
   private socket: Socket | undefined;
   private readonly chunkBytes: number;
-  private shrunk = 0;
 
   constructor(private readonly options: UdpSinkOptions) {
     this.endpoint = `gelf-udp://${options.host}:${options.port}`;
@@ -36,18 +39,15 @@ export class UdpSink implements Sink {
     return true;
   }
 
-  /** Messages that had to be shrunk to fit 128 chunks. */
-  shrunkMessages(): number {
-    return this.shrunk;
-  }
-
   async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
     const rejected: RejectedPayload[] = [];
+    let shrunk = 0;
     try {
       this.socket ??= createSocket('udp4');
-      for (const [index, payload] of batch.entries()) {
-        const datagrams = this.datagrams(payload.json);
-        if (datagrams === undefined) {
+      // Compressed on libuv's threads, all at once: the event loop only sends.
+      const prepared = await Promise.all(batch.map((payload) => this.datagrams(payload.json)));
+      for (const [index, message] of prepared.entries()) {
+        if (message === undefined) {
           rejected.push({
             index,
             error: new ForwarderError(
@@ -57,9 +57,10 @@ export class UdpSink implements Sink {
           });
           continue;
         }
-        for (const datagram of datagrams) await this.sendDatagram(datagram);
+        if (message.shrunk) shrunk += 1;
+        for (const datagram of message.datagrams) await this.sendDatagram(datagram);
       }
-      return rejected.length === 0 ? { kind: 'sent' } : { kind: 'sent', rejected };
+      return { kind: 'sent', ...(rejected.length === 0 ? {} : { rejected }), ...(shrunk === 0 ? {} : { shrunk }) };
     } catch (error) {
       return {
         kind: 'retryable',
@@ -78,16 +79,16 @@ export class UdpSink implements Sink {
     return new Promise((resolve) => (socket === undefined ? resolve() : socket.close(() => resolve())));
   }
 
-  private compress(json: string): Buffer {
+  private compress(json: string): Promise<Buffer> {
     const bytes = Buffer.from(json);
-    if (this.options.compression === 'none') return bytes;
-    return this.options.compression === 'zlib' ? deflateSync(bytes) : gzipSync(bytes);
+    if (this.options.compression === 'none') return Promise.resolve(bytes);
+    return this.options.compression === 'zlib' ? deflateAsync(bytes) : gzipAsync(bytes);
   }
 
   /** The datagrams for one message, shrinking it until it fits 128 chunks. */
-  private datagrams(json: string): Buffer[] | undefined {
+  private async datagrams(json: string): Promise<{ datagrams: Buffer[]; shrunk: boolean } | undefined> {
     let current = json;
-    let data = this.compress(current);
+    let data = await this.compress(current);
     const capacity = maxChunks * this.chunkBytes;
     for (let round = 0; data.length > capacity && round < 8; round += 1) {
       // Aim below capacity by the compression ratio seen so far.
@@ -95,11 +96,10 @@ export class UdpSink implements Sink {
       const smaller = shrinkEncoded(current, target);
       if (smaller === undefined) return undefined;
       current = smaller;
-      data = this.compress(current);
-      if (round === 0) this.shrunk += 1;
+      data = await this.compress(current);
     }
     if (data.length > capacity) return undefined;
-    return gelfChunks(data, this.chunkBytes);
+    return { datagrams: gelfChunks(data, this.chunkBytes), shrunk: current !== json };
   }
 
   private sendDatagram(datagram: Buffer): Promise<void> {

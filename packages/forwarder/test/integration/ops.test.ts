@@ -12,6 +12,7 @@ describe('admin port: /metrics, /healthz, /readyz over HTTP', () => {
       received: 0,
       sent: 0,
       unresolved: 0,
+      truncated: 0,
       decodeErrors: 0,
       sinkRetries: 0,
       undelivered: { pod_excluded: 0, container_excluded: 0 },
