@@ -23,12 +23,13 @@ export function withRetry(sink: Sink, options: RetryOptions, wait: (millis: numb
     close: () => sink.close(),
     async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
       let outcome = await sink.send(batch);
-      // A non-retriable error (TLS, config) is not retried here: the source holds the batch instead.
-      for (
-        let attempt = 1;
-        attempt < options.attempts && outcome.kind === 'retryable' && outcome.error.retriable;
-        attempt += 1
-      ) {
+      // A non-retriable error (TLS, config) is not retried here, nor is an open circuit (the breaker
+      // decides when to try again): the source holds the batch instead.
+      const worthRetrying = (current: SinkOutcome): boolean =>
+        current.kind === 'retryable' &&
+        current.error.retriable &&
+        current.error.code !== ForwarderErrorCodes.sinkCircuitOpen;
+      for (let attempt = 1; attempt < options.attempts && worthRetrying(outcome); attempt += 1) {
         const ceiling = Math.min(options.maxMillis, options.initialMillis * 2 ** (attempt - 1));
         await wait(ceiling / 2 + Math.random() * (ceiling / 2));
         outcome = await sink.send(batch);

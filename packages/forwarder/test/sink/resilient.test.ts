@@ -54,6 +54,25 @@ describe('withRetry', () => {
   });
 });
 
+describe('withRetry around an open CircuitBreaker', () => {
+  it('returns at once while the circuit is open: no backoff waits on a batch the breaker refuses', async () => {
+    const waits: number[] = [];
+    const transport = scripted(['retryable']);
+    const breaker = new CircuitBreaker(transport, { failureThreshold: 1, cooldownMillis: 60_000 });
+    const sink = withRetry(breaker, { attempts: 5, initialMillis: 100, maxMillis: 1000 }, (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    });
+    const first = await sink.send([{ json: '{}' }]); // fails, opens the circuit
+    assert.equal(first.kind === 'retryable' && first.error.code, ForwarderErrorCodes.sinkCircuitOpen);
+    assert.equal(transport.calls, 1);
+    assert.equal(waits.length, 1, 'one wait after the real failure, none once the circuit said open');
+    await sink.send([{ json: '{}' }]);
+    assert.equal(waits.length, 1);
+    assert.equal(transport.calls, 1, 'no traffic while open');
+  });
+});
+
 describe('CircuitBreaker', () => {
   it('opens after the threshold, answers at once while open, lets one trial through after the cooldown', async () => {
     let now = 0;
