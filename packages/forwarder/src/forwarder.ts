@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { kafkaConnectionOf } from './config/files.js';
 import type { ForwarderConfig } from './config/schema.js';
+import type { DeadLetterSink } from './deadletter/dead-letter.js';
 import { loggingDeadLetters } from './deadletter/log-sink.js';
 import { DeadLetterQueue } from './deadletter/queue.js';
 import { startReplayWorker } from './replay/replay.js';
@@ -19,6 +20,7 @@ import { startOpsServer, type Check, type OpsServer } from './ops/server.js';
 import { createPipeline, type PipelineStats } from './pipeline.js';
 import type { KafkaRecord } from './record.js';
 import { createSink } from './sink/from-config.js';
+import type { Sink } from './sink/sink.js';
 import { KafkaSource, type PartitionLag, type SourceStats } from './source/kafka-source.js';
 
 export interface RunningForwarder {
@@ -104,6 +106,31 @@ function enricherCheck(enabled: boolean, enricher: Enricher | undefined): Check 
   return watchesCheck(enricher.stats());
 }
 
+/**
+ * The pipeline the config describes, for the live stream, replay jobs and `dlq replay` alike: the
+ * enricher is read through a getter because it may start after the pipeline is built.
+ */
+export function pipelineFromConfig(
+  config: ForwarderConfig,
+  parts: {
+    readonly sink: Sink;
+    readonly enricher: () => Enricher | undefined;
+    readonly deadLetters: DeadLetterSink;
+    readonly extraFields?: Readonly<Record<string, string>>;
+  },
+): ReturnType<typeof createPipeline> {
+  return createPipeline({
+    sink: parts.sink,
+    lookup: (query) => parts.enricher()?.lookup(query),
+    prefetch: (queries) => parts.enricher()?.prefetch(queries) ?? Promise.resolve(),
+    deadLetters: parts.deadLetters,
+    deadLetterDecodeErrors: config.deadLetters.decodeErrors,
+    decode: { maxRecordBytes: config.decode.maxRecordBytes },
+    limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
+    ...(parts.extraFields === undefined ? {} : { extraFields: parts.extraFields }),
+  });
+}
+
 /** Ready while every watch is watching; otherwise which one is not, and why. */
 export function watchesCheck(stats: EnricherStats): Check {
   const down = stats.watches.filter((w) => w.state !== 'watching');
@@ -176,14 +203,10 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
   };
   // The live stream's pipeline, and one per replay job (its messages carry _replay_job).
   const pipelineWith = (extraFields?: Readonly<Record<string, string>>) =>
-    createPipeline({
+    pipelineFromConfig(config, {
       sink,
-      lookup: (query) => enricher?.lookup(query),
-      prefetch: (queries) => enricher?.prefetch(queries) ?? Promise.resolve(),
+      enricher: () => enricher,
       deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
-      deadLetterDecodeErrors: config.deadLetters.decodeErrors,
-      decode: { maxRecordBytes: config.decode.maxRecordBytes },
-      limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
       ...(extraFields === undefined ? {} : { extraFields }),
     });
   const pipeline = pipelineWith();

@@ -3,10 +3,8 @@ import { loadConfig } from '../config/load.js';
 import type { ForwarderConfig } from '../config/schema.js';
 import { deadLetterReasons, recordOf, type DeadLetter, type DeadLetterReason } from '../deadletter/dead-letter.js';
 import { DeadLetterQueue, type DeadLetterFilter, type StoredDeadLetter } from '../deadletter/queue.js';
-import { defaultGelfLimits } from '../encode/gelf.js';
 import { ForwarderError, ForwarderErrorCodes, invalidOption } from '../errors.js';
-import { startEnricher } from '../forwarder.js';
-import { createPipeline } from '../pipeline.js';
+import { pipelineFromConfig, startEnricher } from '../forwarder.js';
 import { createSink } from '../sink/from-config.js';
 import { parseTime, takeFlags } from './args.js';
 
@@ -73,18 +71,15 @@ async function replay(
   const enricher = await startEnricher(config.kubernetes, config.redis.url, logger);
   const { sink } = createSink(config.gelf);
   const again = new Map<string, DeadLetter>();
-  const pipeline = createPipeline({
+  const pipeline = pipelineFromConfig(config, {
     sink,
-    lookup: (query) => enricher?.lookup(query),
+    enricher: () => enricher,
     deadLetters: {
       add(batch) {
         for (const letter of batch) again.set(letter.eventId, letter);
         return Promise.resolve();
       },
     },
-    deadLetterDecodeErrors: config.deadLetters.decodeErrors,
-    decode: { maxRecordBytes: config.decode.maxRecordBytes },
-    limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
   });
   let done = 0;
   let back = 0;
