@@ -20,6 +20,7 @@ import { checkApiAccess, enricherClusterRoleRules } from '@graybridge/enricher';
 import { loadConfig } from '@graybridge/forwarder/config';
 import { useRig } from '@graybridge/rig';
 import { parseAllDocuments } from 'yaml';
+import { serviceAccountKubeConfig } from '../fixtures/workload.js';
 
 const rig = useRig(['helm', 'kube']);
 const chart = fileURLToPath(new URL('../../../charts/graybridge', import.meta.url));
@@ -291,20 +292,7 @@ describe('Helm chart charts/graybridge', () => {
       );
     }
     const serviceAccount = rendered.find((o) => o.kind === 'ServiceAccount')?.metadata.name ?? '';
-    const token = (
-      await core.createNamespacedServiceAccountToken({
-        name: serviceAccount,
-        namespace,
-        body: { spec: { audiences: [], expirationSeconds: 600 } },
-      })
-    ).status?.token;
-    const asChart = new KubeConfig();
-    asChart.loadFromOptions({
-      clusters: [{ name: 'rig', server: kube.server, caFile: kube.caFile }],
-      users: [{ name: serviceAccount, ...(token === undefined ? {} : { token }) }],
-      contexts: [{ name: 'rig', cluster: 'rig', user: serviceAccount }],
-      currentContext: 'rig',
-    });
+    const asChart = await serviceAccountKubeConfig(core, kube, namespace, serviceAccount);
     assert.deepEqual((await checkApiAccess({ kubeconfig: asChart })).missing, []);
     const reviews = asChart.makeApiClient(AuthorizationV1Api);
     for (const [verb, resource, group] of [

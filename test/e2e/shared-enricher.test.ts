@@ -47,7 +47,9 @@ describe('shared mode: graybridge enricher → Redis → graybridge forward', ()
         GRAYBRIDGE_KAFKA_TOPIC: topic,
         EXAMPLE_RECORDS: '5',
       });
+      assert.ok(app.sent > 0, app.says);
       await until(() => gelf.unique() >= app.sent, 30_000, `${app.sent} messages`);
+      assert.equal(gelf.messages.length, app.sent);
       for (const { message } of gelf.messages) {
         assert.equal(message.fields.k8s_unresolved, undefined, 'resolved from Redis');
         assert.equal(message.fields.k8s_owner_kind, 'Deployment');
@@ -65,10 +67,12 @@ describe('shared mode: graybridge enricher → Redis → graybridge forward', ()
       assert.equal((await enricher.readyz()).status, 200);
       assert.equal(await enricher.metric('graybridge_enricher_redis_up'), 1);
       assert.equal(await enricher.metric('graybridge_enrich_watch_up', { resource: 'pods' }), 1);
-    } finally {
-      const stopped = await forwarder.stop('SIGTERM');
-      assert.deepEqual(stopped, { code: 0, signal: null }, forwarder.stderr());
+      // Both stop cleanly on SIGTERM (checked here, not in finally: a failure above stays the one reported).
+      assert.deepEqual(await forwarder.stop('SIGTERM'), { code: 0, signal: null }, forwarder.stderr());
       assert.deepEqual(await enricher.stop('SIGTERM'), { code: 0, signal: null }, enricher.stderr());
+    } finally {
+      await forwarder.stop('SIGKILL');
+      await enricher.stop('SIGKILL');
       await gelf.close();
     }
   });

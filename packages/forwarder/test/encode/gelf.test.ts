@@ -196,6 +196,13 @@ describe('encodeGelf', () => {
       assert.ok(result.ok);
       assert.equal(result.json, JSON.stringify(JSON.parse(result.json)), JSON.stringify(text));
       assert.equal(result.bytes, Buffer.byteLength(result.json));
+      // …and says what it was given, character for character (an empty value is left out: Graylog drops it).
+      const doc = JSON.parse(result.json) as Record<string, unknown>;
+      const expected = text === '' ? undefined : text;
+      assert.equal(doc._text, expected, JSON.stringify(text));
+      assert.equal(doc._nested_text, expected, JSON.stringify(text));
+      assert.equal(doc._big, 1e21);
+      assert.equal(doc._small, 5e-7);
     }
   });
 });

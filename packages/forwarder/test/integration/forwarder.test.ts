@@ -107,16 +107,21 @@ describe('forwarder pipeline on the real broker', () => {
       });
       try {
         await again.start((records) => secondPipeline.handle(records));
-        // A new record proves the second member is reading: it must be the only thing it delivers.
+        // A new record on each partition proves the second member reads both: they must be the only
+        // things it delivers (a redelivered batch would come before them in its partition).
         const sentinel = kafka.producer();
         await sentinel.connect();
         await sentinel.send({
           topic,
-          messages: [{ key: 'shop/web-0', value: JSON.stringify({ level: 30, msg: 'sentinel' }) }],
+          messages: [0, 1].map((partition) => ({
+            partition,
+            value: JSON.stringify({ level: 30, msg: `sentinel ${String(partition)}` }),
+          })),
         });
         await sentinel.disconnect();
-        await until(() => received.some((r) => r.message.message === 'sentinel'), 30_000, 'the sentinel');
-        assert.equal(received.length, before + 1, 'nothing redelivered after a clean stop');
+        const sentinels = () => received.filter((r) => r.message.message.startsWith('sentinel')).length;
+        await until(() => sentinels() === 2, 30_000, 'a sentinel from each partition');
+        assert.equal(received.length, before + 2, 'nothing redelivered after a clean stop');
       } finally {
         await again.stop();
         await secondSink.close();
