@@ -213,6 +213,13 @@ describe('Helm chart charts/graybridge', () => {
     assert.equal(at(forwarder, 'spec', 'template', 'spec', 'automountServiceAccountToken'), false);
     const enricher = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'gb-graybridge-enricher');
     assert.ok(enricher, 'the enricher Deployment');
+    assert.equal(at(enricher, 'spec', 'replicas'), 1, 'one publisher per key prefix');
+    assert.equal(at(enricher, 'spec', 'strategy', 'type'), 'Recreate', 'never two publishers during a rollout');
+    const services = objects.filter((o) => o.kind === 'Service');
+    assert.ok(
+      services.some((service) => at(service, 'spec', 'selector', 'app.kubernetes.io/component') === 'enricher'),
+      'the enricher’s metrics are scraped too',
+    );
     const pod = at(enricher, 'spec', 'template', 'spec');
     assert.equal(at(pod, 'serviceAccountName'), 'gb-graybridge-enricher');
     assert.deepEqual(at(pod, 'containers', 0, 'args'), ['enricher']);

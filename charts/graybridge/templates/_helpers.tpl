@@ -63,6 +63,9 @@ app.kubernetes.io/component: enricher
 {{- end -}}
 {{- $_ := set $config "ops" $ops -}}
 {{- if .Values.sharedEnricher.enabled -}}
+{{- if eq (($config.kubernetes | default dict).enabled | toString) "false" -}}
+{{- fail "sharedEnricher.enabled needs config.kubernetes.enabled: there is no metadata to share" -}}
+{{- end -}}
 {{- $redisUrl := false -}}
 {{- range .Values.secretEnv -}}{{- if eq .env "GRAYBRIDGE_REDIS_URL" -}}{{- $redisUrl = true -}}{{- end -}}{{- end -}}
 {{- if not $redisUrl -}}

@@ -31,6 +31,11 @@ export interface PodMetadata {
   readonly resourceVersion: string;
 }
 
+/** The IP that names this pod alone: hostNetwork pods share their node's, which names them no better than the node. */
+export function ownIp(pod: PodMetadata): string | undefined {
+  return pod.hostNetwork ? undefined : pod.podIp;
+}
+
 /** What a pod asks of the forwarder through its `graybridge.io/` annotations. */
 export interface PodControls {
   readonly exclude: boolean;

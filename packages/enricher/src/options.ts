@@ -82,7 +82,7 @@ export const defaultExcludedLabels = [
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -92,7 +92,7 @@ function section(value: unknown, field: string): Record<string, unknown> {
   return value;
 }
 
-function integer(value: unknown, field: string, min: number, fallback: number): number {
+export function integer(value: unknown, field: string, min: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
     throw invalidOption(field, `an integer ≥ ${min}`, value);

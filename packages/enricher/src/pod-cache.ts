@@ -1,4 +1,4 @@
-import type { NamespaceMetadata, OwnerRef, PodMetadata } from './metadata.js';
+import { ownIp, type NamespaceMetadata, type OwnerRef, type PodMetadata } from './metadata.js';
 
 /** How a record names its pod: any one of these is enough. */
 export interface PodQuery {
@@ -63,8 +63,11 @@ export class PodCache {
     let names = this.byName.get(pod.namespace);
     if (names === undefined) this.byName.set(pod.namespace, (names = new Map<string, Entry>()));
     names.set(pod.name, entry);
-    // hostNetwork pods share their node's IP: an IP names them no better than the node.
-    if (pod.podIp !== undefined && !pod.hostNetwork) this.byIp.set(pod.podIp, entry);
+    const ip = ownIp(pod);
+    if (ip !== undefined) this.byIp.set(ip, entry);
+    // A re-list hands every pod in again: only a new version is a change.
+    const unchanged = previous?.deletedAt === undefined && previous?.pod.resourceVersion === pod.resourceVersion;
+    if (unchanged) return;
     this.onChange({ kind: 'pod', pod });
     if (previous !== undefined && previous.pod.podIp !== pod.podIp) this.onChange({ kind: 'pod', pod: previous.pod });
   }
@@ -121,6 +124,11 @@ export class PodCache {
     return this.owners.has(ownerKey(namespace, controller));
   }
 
+  /** The pods of a namespace, by name (a name's newest pod). */
+  podsIn(namespace: string): PodMetadata[] {
+    return [...(this.byName.get(namespace)?.values() ?? [])].map((entry) => entry.pod);
+  }
+
   /** Every pod (live and retained). */
   allPods(): PodMetadata[] {
     return [...this.byUid.values()].map((entry) => entry.pod);
@@ -151,6 +159,6 @@ export class PodCache {
   }
 }
 
-function ownerKey(namespace: string, owner: OwnerRef): string {
+export function ownerKey(namespace: string, owner: OwnerRef): string {
   return `${namespace}/${owner.kind}/${owner.name}`;
 }

@@ -1,4 +1,5 @@
-import type { PodMetadata } from '../metadata.js';
+import { ownIp, type PodMetadata } from '../metadata.js';
+import { isRecord } from '../options.js';
 import type { PodLookup, PodQuery } from '../pod-cache.js';
 
 /**
@@ -14,7 +15,7 @@ export interface SharedKeys {
   readonly pods: string;
   /** Pub/sub channel of {@link ChangeMessage}s. */
   readonly changes: string;
-  /** Set (with a TTL the publisher refreshes) while a publisher is alive and has synced. */
+  /** The publisher's id, with a TTL it refreshes, while it is alive and has synced. */
   readonly publisher: string;
 }
 
@@ -27,12 +28,6 @@ export type ChangeMessage =
   /** Field → new lookup JSON, or null when nothing answers to that name any more. */
   | { readonly fields: Readonly<Record<string, string | null>> };
 
-export interface PublisherHeartbeat {
-  readonly pods: number;
-  readonly startedAt: string;
-  readonly publishedAt: string;
-}
-
 /** The fields a query can be answered from, in the order the local cache prefers them. */
 export function fieldsOfQuery(query: PodQuery): string[] {
   const fields: string[] = [];
@@ -42,10 +37,11 @@ export function fieldsOfQuery(query: PodQuery): string[] {
   return fields;
 }
 
-/** The fields under which a pod can be found (its IP only when it has its own: not hostNetwork). */
+/** The fields under which a pod can be found (its IP only when it has its own). */
 export function fieldsOfPod(pod: PodMetadata): string[] {
   const fields = [`u:${pod.uid}`, `n:${pod.namespace}/${pod.name}`];
-  if (pod.podIp !== undefined && !pod.hostNetwork) fields.push(`i:${pod.podIp}`);
+  const ip = ownIp(pod);
+  if (ip !== undefined) fields.push(`i:${ip}`);
   return fields;
 }
 
@@ -70,10 +66,6 @@ export function encodeLookup(lookup: PodLookup): string {
   return JSON.stringify(lookup);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * A lookup read back from Redis, or undefined when it is not one (another writer, an older
  * layout): a wrong entry must read as a miss, never as metadata of the wrong shape.
@@ -85,16 +77,16 @@ export function decodeLookup(json: string): PodLookup | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(value) || !isObject(value.pod) || typeof value.deleted !== 'boolean') return undefined;
+  if (!isRecord(value) || !isRecord(value.pod) || typeof value.deleted !== 'boolean') return undefined;
   const pod = value.pod;
   const valid =
     typeof pod.name === 'string' &&
     typeof pod.namespace === 'string' &&
     typeof pod.uid === 'string' &&
-    isObject(pod.labels) &&
-    isObject(pod.annotations) &&
+    isRecord(pod.labels) &&
+    isRecord(pod.annotations) &&
     Array.isArray(pod.containers) &&
-    isObject(pod.controls) &&
+    isRecord(pod.controls) &&
     typeof pod.controls.exclude === 'boolean' &&
     Array.isArray(pod.controls.excludeContainers);
   return valid ? (value as unknown as PodLookup) : undefined;
@@ -103,8 +95,8 @@ export function decodeLookup(json: string): PodLookup | undefined {
 export function parseChangeMessage(text: string): ChangeMessage | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    if (isObject(value) && value.resync === true) return { resync: true };
-    if (isObject(value) && isObject(value.fields)) {
+    if (isRecord(value) && value.resync === true) return { resync: true };
+    if (isRecord(value) && isRecord(value.fields)) {
       const fields: Record<string, string | null> = {};
       for (const [field, json] of Object.entries(value.fields)) {
         if (typeof json === 'string' || json === null) fields[field] = json;

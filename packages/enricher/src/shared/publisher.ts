@@ -1,23 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createWatchingEnricher, type EnricherStats } from '../enricher.js';
 import { EnricherError, EnricherErrorCodes, invalidOption } from '../errors.js';
+import type { PodMetadata } from '../metadata.js';
 import type { EnricherOptions } from '../options.js';
-import type { CacheChange } from '../pod-cache.js';
-import {
-  defaultKeyPrefix,
-  encodeLookup,
-  fieldsOfPod,
-  queryOfField,
-  sharedKeys,
-  type ChangeMessage,
-  type PublisherHeartbeat,
-} from './layout.js';
+import { ownerKey, type CacheChange } from '../pod-cache.js';
+import { defaultKeyPrefix, encodeLookup, fieldsOfPod, queryOfField, sharedKeys, type ChangeMessage } from './layout.js';
 
 export interface PublisherOptions {
   /** The enricher that watches the cluster (scope `cluster` is the point of shared mode). */
   readonly enricher?: EnricherOptions;
-  /** `redis://…` / `rediss://…` URL, or a connected client the publisher will not close. */
-  readonly redis: string | Redis;
+  /** `redis://…` / `rediss://…` URL. */
+  readonly redis: string;
   /** @defaultValue "graybridge:enricher:" */
   readonly keyPrefix?: string;
   /** How long changes are gathered before one write. @defaultValue 50 */
@@ -43,18 +38,21 @@ export interface EnricherPublisher {
   /** Resolves once the first full list is synced and written to Redis. */
   ready(): Promise<void>;
   stats(): PublisherStats;
-  /** Stops the watches, removes the heartbeat (readers see the publisher gone at once). */
+  /** Stops the watches, removes its heartbeat (readers see the publisher gone at once). */
   stop(): Promise<void>;
 }
 
-/** Fields per HSET/HDEL command: big enough to be quick, small enough not to stall Redis. */
+/** Fields per write and per change message: a message stays far below Redis's pub/sub buffer limit. */
 const chunkFields = 1000;
+/** Deletes the heartbeat only if it is still this publisher's (a rollout's new pod may own it). */
+const deleteIfOwn = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 /**
  * The enricher service of shared mode: one process watches the cluster and mirrors its cache
  * into Redis, so a thousand forwarders read metadata from Redis instead of each holding
  * cluster-wide watches. Writes are gathered for `flushMillis` and announced with their new values;
- * after any Redis failure the whole cache is written again (a change may have been lost).
+ * after a failed write the whole cache is written again (a change may have been lost). One
+ * publisher per key prefix: a second one's full writes would delete what the first just wrote.
  */
 export function startEnricherPublisher(options: PublisherOptions): EnricherPublisher {
   const prefix = options.keyPrefix ?? defaultKeyPrefix;
@@ -62,12 +60,14 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
   const keys = sharedKeys(prefix);
   const flushMillis = options.flushMillis ?? 50;
   const heartbeatMillis = options.heartbeatMillis ?? 5000;
-  const ownsRedis = typeof options.redis === 'string';
-  const redis =
-    typeof options.redis === 'string'
-      ? new Redis(options.redis, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false })
-      : options.redis;
+  const redis = new Redis(options.redis, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    // A hung connection fails the write (then everything is written again) instead of blocking forever.
+    commandTimeout: 10_000,
+  });
   redis.on('error', () => undefined); // reported through a failed write and stats, not an unhandled event
+  const owner = randomUUID();
 
   /** Fields to write again (a pod's old and new names both), namespaces and controllers whose pods changed. */
   const pending = { fields: new Set<string>(), namespaces: new Set<string>(), owners: new Set<string>() };
@@ -78,7 +78,6 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
   let stopped = false;
   let flushTimer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
-  const startedAt = new Date().toISOString();
 
   const clearPending = (): void => {
     pending.fields.clear();
@@ -92,24 +91,36 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
     if (needsFull) return; // the full write to come covers it
     if (change.kind === 'pod') for (const field of fieldsOfPod(change.pod)) pending.fields.add(field);
     else if (change.kind === 'namespace') pending.namespaces.add(change.namespace);
-    else pending.owners.add(`${change.namespace}/${change.controller.kind}/${change.controller.name}`);
+    else pending.owners.add(ownerKey(change.namespace, change.controller));
     schedule();
   };
   const { enricher, cache } = createWatchingEnricher(options.enricher ?? {}, onChange);
 
-  const valueOf = (field: string): string | null => {
-    const query = queryOfField(field);
-    const found = query === undefined ? undefined : cache.lookup(query);
-    return found === undefined ? null : encodeLookup(found);
+  /** Each field's current value, every pod's lookup encoded once however many names it has. */
+  const valuesOf = (fields: Iterable<string>): Map<string, string | null> => {
+    const encoded = new Map<PodMetadata, string>();
+    const values = new Map<string, string | null>();
+    for (const field of fields) {
+      const query = queryOfField(field);
+      const found = query === undefined ? undefined : cache.lookup(query);
+      if (found === undefined) {
+        values.set(field, null);
+        continue;
+      }
+      let json = encoded.get(found.pod);
+      if (json === undefined) encoded.set(found.pod, (json = encodeLookup(found)));
+      values.set(field, json);
+    }
+    return values;
   };
 
-  const fail = (error: unknown): void => {
+  const recordError = (error: unknown): void => {
     counts.errors += 1;
     lastError = error instanceof Error ? error.message : String(error);
-    needsFull = true;
   };
 
-  const writeFields = async (values: Map<string, string | null>): Promise<void> => {
+  /** Writes the values chunk by chunk, announcing each chunk's changes (`announce`) once written. */
+  const writeFields = async (values: Map<string, string | null>, announce: boolean): Promise<void> => {
     const entries = [...values];
     for (let start = 0; start < entries.length; start += chunkFields) {
       const chunk = entries.slice(start, start + chunkFields);
@@ -118,18 +129,21 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
       const batch = redis.multi();
       if (sets.length > 0) batch.hset(keys.pods, ...sets);
       if (deletes.length > 0) batch.hdel(keys.pods, ...deletes);
-      await batch.exec();
+      // EXEC succeeds even when a command inside it failed: look at each answer.
+      for (const [error] of (await batch.exec()) ?? []) if (error !== null) throw error;
+      if (announce) {
+        const message: ChangeMessage = { fields: Object.fromEntries(chunk) };
+        await redis.publish(keys.changes, JSON.stringify(message));
+      }
     }
   };
 
   const publishAll = async (): Promise<void> => {
     needsFull = false; // changes from here on are gathered for the next flush
     clearPending();
-    const values = new Map<string, string | null>();
-    for (const pod of cache.allPods()) for (const field of fieldsOfPod(pod)) values.set(field, valueOf(field));
-    const existing = await redis.hkeys(keys.pods);
-    for (const field of existing) if (!values.has(field)) values.set(field, null);
-    await writeFields(values);
+    const values = valuesOf(cache.allPods().flatMap(fieldsOfPod));
+    for (const field of await redis.hkeys(keys.pods)) if (!values.has(field)) values.set(field, null);
+    await writeFields(values, false);
     const resync: ChangeMessage = { resync: true };
     await redis.publish(keys.changes, JSON.stringify(resync));
     counts.fullPublishes += 1;
@@ -139,23 +153,18 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
 
   const publishPending = async (): Promise<void> => {
     const fields = new Set(pending.fields);
-    if (pending.namespaces.size > 0 || pending.owners.size > 0) {
-      for (const pod of cache.allPods()) {
+    const namespaces = new Set([...pending.namespaces, ...[...pending.owners].map((key) => key.split('/')[0] ?? '')]);
+    for (const namespace of namespaces) {
+      for (const pod of cache.podsIn(namespace)) {
         const controller = pod.controller;
-        const ownerChanged =
-          controller !== undefined && pending.owners.has(`${pod.namespace}/${controller.kind}/${controller.name}`);
-        if (pending.namespaces.has(pod.namespace) || ownerChanged) {
-          for (const field of fieldsOfPod(pod)) fields.add(field);
-        }
+        const ownerChanged = controller !== undefined && pending.owners.has(ownerKey(pod.namespace, controller));
+        if (pending.namespaces.has(namespace) || ownerChanged) for (const field of fieldsOfPod(pod)) fields.add(field);
       }
     }
     clearPending();
     if (fields.size === 0) return;
-    const values = new Map([...fields].map((field) => [field, valueOf(field)] as const));
-    await writeFields(values);
-    const message: ChangeMessage = { fields: Object.fromEntries(values) };
-    await redis.publish(keys.changes, JSON.stringify(message));
-    counts.fieldsPublished += values.size;
+    await writeFields(valuesOf(fields), true);
+    counts.fieldsPublished += fields.size;
   };
 
   /** One write at a time, in order. */
@@ -167,19 +176,17 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
         if (needsFull) await publishAll();
         else await publishPending();
       } catch (error) {
-        fail(error); // the retry timer (or the first-publish loop) writes everything again
+        recordError(error);
+        needsFull = true; // the retry timer (or the first-publish loop) writes everything again
       }
     });
     return writing;
   };
 
-  const heartbeat = async (): Promise<void> => {
-    const beat: PublisherHeartbeat = { pods: cache.size, startedAt, publishedAt: new Date().toISOString() };
-    await redis.set(keys.publisher, JSON.stringify(beat), 'PX', heartbeatMillis * 3);
-  };
+  const heartbeat = (): Promise<unknown> => redis.set(keys.publisher, owner, 'PX', heartbeatMillis * 3);
   const heartbeats = setInterval(() => {
-    if (!published || needsFull) return;
-    heartbeat().catch(fail);
+    // A failed heartbeat changes no metadata: it is only reported.
+    if (published && !needsFull) heartbeat().catch(recordError);
   }, heartbeatMillis);
   heartbeats.unref();
   // Deleted pods expire from the cache on its own timer; a periodic flush also retries failures.
@@ -195,7 +202,7 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
       if (stopped) {
         throw new EnricherError(EnricherErrorCodes.sharedCacheUnavailable, 'stopped before the first publish');
       }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
     }
   });
   firstPublish.catch(() => undefined);
@@ -215,9 +222,9 @@ export function startEnricherPublisher(options: PublisherOptions): EnricherPubli
       clearInterval(heartbeats);
       clearInterval(retries);
       await enricher.stop();
-      await writing;
-      await redis.del(keys.publisher).catch(() => undefined);
-      if (ownsRedis) redis.disconnect();
+      await writing; // bounded by the command timeout
+      await redis.eval(deleteIfOwn, 1, keys.publisher, owner).catch(() => undefined);
+      redis.disconnect();
     },
   };
 }

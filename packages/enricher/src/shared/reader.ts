@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Enricher, SharedReaderStats } from '../enricher.js';
-import { EnricherError, EnricherErrorCodes, invalidOption } from '../errors.js';
+import { invalidOption } from '../errors.js';
+import { integer } from '../options.js';
 import type { PodLookup, PodQuery } from '../pod-cache.js';
 import { decodeLookup, defaultKeyPrefix, fieldsOfQuery, parseChangeMessage, sharedKeys } from './layout.js';
 
@@ -24,14 +26,6 @@ interface Slot {
   readonly expiresAt: number;
 }
 
-function positiveInteger(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw invalidOption(field, 'an integer ≥ 1', value);
-  }
-  return value;
-}
-
 /**
  * The forwarder's side of shared mode: metadata read from what the enricher service publishes,
  * through a local LRU. `lookup` stays synchronous: `prefetch` (once per batch) fills the LRU with
@@ -44,10 +38,10 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
   }
   const prefix = options.keyPrefix ?? defaultKeyPrefix;
   if (typeof prefix !== 'string' || prefix === '') throw invalidOption('keyPrefix', 'a non-empty string', prefix);
-  const capacity = positiveInteger(options.cacheEntries, 'cacheEntries', 10_000);
-  const entryTtl = positiveInteger(options.entryTtlMillis, 'entryTtlMillis', 300_000);
-  const negativeTtl = positiveInteger(options.negativeTtlMillis, 'negativeTtlMillis', 5000);
-  const readTimeout = positiveInteger(options.readTimeoutMillis, 'readTimeoutMillis', 1000);
+  const capacity = integer(options.cacheEntries, 'cacheEntries', 1, 10_000);
+  const entryTtl = integer(options.entryTtlMillis, 'entryTtlMillis', 1, 300_000);
+  const negativeTtl = integer(options.negativeTtlMillis, 'negativeTtlMillis', 1, 5000);
+  const readTimeout = integer(options.readTimeoutMillis, 'readTimeoutMillis', 1, 1000);
   const keys = sharedKeys(prefix);
 
   const connection = { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: readTimeout };
@@ -63,6 +57,9 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
   let lastError: string | null = null;
   let publisherAlive = false;
   let stopped = false;
+  /** After a failed read, no new one for a second: a batch's misses must not each wait the timeout. */
+  let readsPausedUntil = 0;
+  let subscribedOnce = false;
   /** Read through a function: `stop()` changes it while loops await. */
   const isStopped = (): boolean => stopped;
 
@@ -85,9 +82,11 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
   };
   redis.on('error', failed);
   subscriber.on('error', failed);
-  // Messages sent while the subscription was down are lost: what is held may be stale.
+  // Messages sent while the subscription was down are lost: what is held may be stale. Dropped once
+  // the subscription is back (ioredis renews it after 'ready'), so nothing read meanwhile is missed.
   subscriber.on('ready', () => {
-    if (lru.size > 0) dropAll();
+    if (!subscribedOnce) return;
+    subscriber.subscribe(keys.changes).then(dropAll, failed);
   });
   subscriber.on('message', (_channel: string, text: string) => {
     const message = parseChangeMessage(text);
@@ -104,7 +103,7 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
       shared.invalidations += 1;
     }
   });
-  const subscribed = subscriber.subscribe(keys.changes).catch(failed);
+  const subscribed = subscriber.subscribe(keys.changes).then(() => (subscribedOnce = true), failed);
 
   /** One HMGET for the fields not held (or expired) and not already being read. */
   const read = (fields: readonly string[]): Promise<void> => {
@@ -114,7 +113,7 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
       return (slot === undefined || slot.expiresAt <= now) && !inFlight.has(field);
     });
     const waits = fields.flatMap((field) => inFlight.get(field) ?? []);
-    if (wanted.length > 0 && !stopped) {
+    if (wanted.length > 0 && !stopped && now >= readsPausedUntil) {
       for (const field of wanted) newerThanRead.delete(field);
       const done = redis.hmget(keys.pods, ...wanted).then(
         (values) => {
@@ -128,13 +127,15 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
         },
         (error: unknown) => {
           counts.readErrors += 1;
-          failed(
-            new EnricherError(EnricherErrorCodes.sharedCacheUnavailable, `reading ${keys.pods}: ${String(error)}`),
-          );
+          readsPausedUntil = Date.now() + 1000;
+          lastError = `reading ${keys.pods}: ${error instanceof Error ? error.message : String(error)}`;
         },
       );
       const settled = done.finally(() => {
-        for (const field of wanted) if (inFlight.get(field) === settled) inFlight.delete(field);
+        for (const field of wanted) {
+          if (inFlight.get(field) === settled) inFlight.delete(field);
+          newerThanRead.delete(field);
+        }
       });
       for (const field of wanted) inFlight.set(field, settled);
       waits.push(settled);
@@ -148,7 +149,12 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
     for (const field of fieldsOfQuery(query)) {
       const slot = lru.get(field);
       if (slot === undefined || slot.expiresAt <= now) missing.push(field);
-      else if (slot.lookup !== undefined) return { found: slot.lookup, missing: [] };
+      else if (slot.lookup !== undefined) {
+        // Least recently used goes first: a hit moves to the back.
+        lru.delete(field);
+        lru.set(field, slot);
+        return { found: slot.lookup, missing: [] };
+      }
     }
     return { found: undefined, missing };
   };
@@ -169,7 +175,7 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
 
   const ready = (async () => {
     await subscribed;
-    while (!isStopped() && !(await checkPublisher())) await new Promise((resolve) => setTimeout(resolve, 500));
+    while (!isStopped() && !(await checkPublisher())) await sleep(500, undefined, { ref: false });
   })();
 
   return {
@@ -188,12 +194,14 @@ export function createSharedEnricher(options: SharedReaderOptions): Enricher {
     async prefetch(queries) {
       const missing = new Set<string>();
       for (const query of queries) for (const field of held(query).missing) missing.add(field);
-      if (missing.size > 0) await read([...missing]);
+      // More than the cache holds would evict the batch's own answers before its lookups.
+      if (missing.size > 0) await read([...missing].slice(0, capacity));
     },
     stats: () => ({
       mode: 'redis',
       watches: [],
-      cachedPods: lru.size,
+      // Distinct pods held (a pod may be held under its uid, name and IP).
+      cachedPods: new Set([...lru.values()].flatMap((slot) => slot.lookup?.pod.uid ?? [])).size,
       hits: counts.hits,
       staleHits: counts.staleHits,
       misses: counts.misses,

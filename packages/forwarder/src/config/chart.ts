@@ -90,7 +90,6 @@ export function chartValuesSchema(): JsonSchema {
       sharedEnricher: {
         ...object({
           enabled: { type: 'boolean' },
-          replicas: { type: 'integer', minimum: 1 },
           resources: object({ requests: resources, limits: resources }, ['requests', 'limits']),
           nodeOptions: text,
           nodeSelector: map,

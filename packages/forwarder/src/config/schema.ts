@@ -1,4 +1,4 @@
-import { defaultExcludedLabels } from '@graybridge/enricher';
+import { defaultExcludedLabels, defaultSharedKeyPrefix } from '@graybridge/enricher';
 
 // The forwarder's one config schema. Everything else is derived from it: the typed config, the
 // `GRAYBRIDGE_*` env names, the CLI flags, validation, the JSON Schema of the Helm chart's values and
@@ -230,7 +230,7 @@ export const forwarderConfigSchema = {
     },
     sharedKeyPrefix: {
       type: 'string',
-      default: 'graybridge:enricher:',
+      default: defaultSharedKeyPrefix,
       doc: 'Redis key prefix of the shared metadata (the same for `graybridge enricher` and its readers).',
     },
     sharedCacheEntries: {
