@@ -90,6 +90,11 @@ export class KafkaSource {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly counts = { batches: 0, records: 0, commits: 0, commitFailures: 0, holds: 0 };
+  /**
+   * Per partition, the first offset of a batch given up when the partition was revoked: until the
+   * next join, later records of that partition are stale and must not be delivered (or committed).
+   */
+  private readonly abandonedFrom = new Map<string, bigint>();
   /** Per partition, the offset delivered but not yet committed because the commit failed. */
   private readonly uncommitted = new Map<string, Message>();
   private lastCommitRetry = 0;
@@ -114,7 +119,14 @@ export class KafkaSource {
       rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMillis ?? 30_000),
     });
     this.admin = new Admin(connection);
-    this.consumer.on('consumer:group:join', () => (this.group = { joined: true }));
+    this.consumer.on('consumer:group:join', () => {
+      this.group = { joined: true };
+      // The stream fetches again from the committed offsets for the new assignment: what the buffer
+      // holds was fetched for the old one, and delivering it could commit past a batch it abandoned.
+      this.buffer = [];
+      this.abandonedFrom.clear();
+      if (this.stream?.isPaused() === true) this.stream.resume();
+    });
     this.consumer.on('consumer:group:rebalance', () => (this.group = { joined: false, detail: 'rebalancing' }));
     this.consumer.on('consumer:group:leave', () => (this.group = { joined: false, detail: 'left the group' }));
     this.consumer.on('consumer:heartbeat:error', ({ error }) => {
@@ -255,6 +267,8 @@ export class KafkaSource {
       const byPartition = new Map<string, Message[]>();
       for (const message of messages) {
         const key = `${message.topic}\u0000${message.partition}`;
+        const abandoned = this.abandonedFrom.get(key);
+        if (abandoned !== undefined && message.offset > abandoned) continue;
         const list = byPartition.get(key);
         if (list === undefined) byPartition.set(key, [message]);
         else list.push(message);
@@ -271,7 +285,13 @@ export class KafkaSource {
     const records = messages.map(toRecord);
     this.counts.batches += 1;
     for (let attempt = 0; ; attempt += 1) {
-      if (!this.owns(first.topic, first.partition)) return; // revoked: the new owner delivers them
+      if (!this.owns(first.topic, first.partition)) {
+        // Revoked: the new owner delivers them; nothing after them may be committed by this member.
+        const key = `${first.topic}\u0000${first.partition}`;
+        const known = this.abandonedFrom.get(key);
+        if (known === undefined || first.offset < known) this.abandonedFrom.set(key, first.offset);
+        return;
+      }
       const verdict = await handle(records);
       if (verdict === 'done') break;
       this.counts.holds += 1;
