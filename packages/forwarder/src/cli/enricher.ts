@@ -9,7 +9,7 @@ import { registerPublisherMetrics } from '../ops/metrics.js';
 import { startOpsServer } from '../ops/server.js';
 
 /** The sections `graybridge enricher` reads: no Kafka, no Graylog. */
-export const enricherSections = ['kubernetes', 'redis', 'ops'] as const;
+const enricherSections = ['kubernetes', 'redis', 'ops'] as const;
 
 /**
  * `graybridge enricher`: the shared-mode service. Watches pods and namespaces cluster-wide once and

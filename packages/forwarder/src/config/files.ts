@@ -4,7 +4,7 @@ import type { KafkaConnection } from '../source/kafka-client.js';
 import type { ForwarderConfig } from './schema.js';
 
 /** A file a config option names (a CA, a key, a password), with an error naming the option. */
-export function readOptionFile(path: string, option: string): string {
+function readOptionFile(path: string, option: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {

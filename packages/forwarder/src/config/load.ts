@@ -75,7 +75,7 @@ export function configLeaves(schema: Section = forwarderConfigSchema, prefix: re
 }
 
 /** What a field accepts, in the words of an error message. */
-export function expectation(field: Field): string {
+function expectation(field: Field): string {
   switch (field.type) {
     case 'string':
       return field.choices === undefined

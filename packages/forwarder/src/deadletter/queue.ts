@@ -33,7 +33,7 @@ export interface StoredDeadLetter {
 
 const pageSize = 500;
 
-export function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
+function matches(letter: DeadLetter, filter: DeadLetterFilter): boolean {
   return (
     (filter.reason === undefined || letter.reason === filter.reason) &&
     (filter.namespace === undefined || letter.namespace === filter.namespace) &&

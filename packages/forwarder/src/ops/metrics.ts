@@ -189,7 +189,7 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
 }
 
 /** Pod metadata lookups and where they come from (watches, or the shared cache in Redis). */
-export function registerEnricherMetrics(registry: Registry, enricher: () => EnricherStats | undefined): void {
+function registerEnricherMetrics(registry: Registry, enricher: () => EnricherStats | undefined): void {
   counter(registry, 'graybridge_enrich_hits_total', 'Lookups that found the pod.', () => enricher()?.hits ?? 0);
   counter(
     registry,

@@ -57,11 +57,6 @@ function stringValue(value: unknown): string {
   return value === null ? 'null' : typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/**
- * Graylog's GELF decode rules (GelfDecoder, Message.validKey; see ../shared/research/graylog-gelf.md),
- * applied to one complete payload (TCP frame, HTTP body or reassembled UDP chunks). Returns what
- * Graylog would index, and which fields it would drop silently, or why it would reject the payload.
- */
 /** Graylog reads `line` as a long where it can (numbers truncated, integer strings, true = 1), else as text. */
 function lineValue(value: unknown): string | number {
   if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
@@ -70,6 +65,11 @@ function lineValue(value: unknown): string | number {
   return stringValue(value);
 }
 
+/**
+ * Graylog's GELF decode rules (GelfDecoder, Message.validKey; see ../shared/research/graylog-gelf.md),
+ * applied to one complete payload (TCP frame, HTTP body or reassembled UDP chunks). Returns what
+ * Graylog would index, and which fields it would drop silently, or why it would reject the payload.
+ */
 export function decodeGelfPayload(payload: Buffer, receivedAtMillis: number, sender = 'unknown'): GelfDecodeResult {
   if (payload.length < 2) return { accepted: false, reason: 'payload too short' };
   if (payload[0] === 0x1e && payload[1] === 0x0f)
@@ -138,6 +138,7 @@ export function decodeGelfPayload(payload: Buffer, receivedAtMillis: number, sen
 
   for (const key of ['file', 'facility'] as const) if (key in gelf) fields[key] = stringValue(gelf[key]);
   if ('line' in gelf) fields.line = lineValue(gelf.line);
+  const fullMessage = 'full_message' in gelf ? javaTrim(stringValue(gelf.full_message)) : '';
 
   return {
     accepted: true,
@@ -147,9 +148,7 @@ export function decodeGelfPayload(payload: Buffer, receivedAtMillis: number, sen
       // Stored trimmed, like every string field (Message.addField).
       message: javaTrim(short.trim() !== '' ? short : alternative),
       // Graylog's Message.addField trims string values and does not store an empty one.
-      ...('full_message' in gelf && javaTrim(stringValue(gelf.full_message)) !== ''
-        ? { fullMessage: javaTrim(stringValue(gelf.full_message)) }
-        : {}),
+      ...(fullMessage === '' ? {} : { fullMessage }),
       timestampMillis,
       ...(level === undefined ? {} : { level }),
       fields,

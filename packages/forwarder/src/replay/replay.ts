@@ -34,7 +34,7 @@ export interface PartitionRange {
   readonly to: bigint;
 }
 
-export const replayQueueName = 'graybridge-replays';
+const replayQueueName = 'graybridge-replays';
 const cancelKey = (id: string): string => `graybridge:replay:cancel:${id}`;
 const chunkRecords = 500;
 
@@ -176,8 +176,13 @@ async function runReplay(job: Job<ReplaySpec, unknown>, redis: Redis, options: R
     stream.on('close', () => (state.ended = true));
     const until = new Map(ranges.map((r) => [r.partition, r.to]));
     const finished = (): boolean => ranges.every((r) => (next.get(r.partition) ?? r.to) >= r.to);
+    let cancelCheckedAt = 0;
     while (!finished()) {
-      if ((await redis.get(cancelKey(id))) !== null) throw new UnrecoverableError('cancelled');
+      // At most every 500 ms: an idle wait must not become a stream of GETs.
+      if (Date.now() - cancelCheckedAt >= 500) {
+        cancelCheckedAt = Date.now();
+        if ((await redis.get(cancelKey(id))) !== null) throw new UnrecoverableError('cancelled');
+      }
       if (buffer.length === 0) {
         if (state.ended) throw new Error('the replay consumer stopped before the end of the range');
         await sleep(50);
