@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { useRig } from '@graybridge/rig';
 import { startCountingReceiver } from '../fixtures/gelf.js';
 import { createTopic } from '../fixtures/kafka.js';
-import { runExampleApp, startForwarderProcess, until } from '../fixtures/processes.js';
+import { runExampleApp, runGraybridge, startForwarderProcess, until } from '../fixtures/processes.js';
 import { createDeploymentPod, podEnv } from '../fixtures/workload.js';
 
 const rig = useRig(['kafka', 'redis', 'kube']);
@@ -67,6 +67,21 @@ describe('shared mode: graybridge enricher → Redis → graybridge forward', ()
       assert.equal((await enricher.readyz()).status, 200);
       assert.equal(await enricher.metric('graybridge_enricher_redis_up'), 1);
       assert.equal(await enricher.metric('graybridge_enrich_watch_up', { resource: 'pods' }), 1);
+      // doctor in shared mode: no API server to ask (no kubeconfig), the publisher found in Redis.
+      const doctor = await runGraybridge(['doctor'], {
+        ...common,
+        GRAYBRIDGE_KUBERNETES_MODE: 'redis',
+        GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
+        GRAYBRIDGE_KAFKA_TOPICS: topic,
+        GRAYBRIDGE_GELF_HOST: '127.0.0.1',
+        GRAYBRIDGE_GELF_PORT: String(gelf.receiver.ports.tcp ?? 0),
+      });
+      assert.match(
+        doctor.stdout,
+        /^kubernetes \(shared\)\s+redis:\/\/\S+\s+ok\s+a synced `graybridge enricher` publishes here$/m,
+      );
+      assert.doesNotMatch(doctor.stdout, /^kubernetes rbac/m);
+
       // Both stop cleanly on SIGTERM (checked here, not in finally: a failure above stays the one reported).
       assert.deepEqual(await forwarder.stop('SIGTERM'), { code: 0, signal: null }, forwarder.stderr());
       assert.deepEqual(await enricher.stop('SIGTERM'), { code: 0, signal: null }, enricher.stderr());

@@ -179,9 +179,12 @@ async function checkGelf(gelf: ForwarderConfig['gelf'], sendTest: boolean): Prom
 
 async function checkKubernetes(kubernetes: ForwarderConfig['kubernetes']): Promise<Row[]> {
   if (!kubernetes.enabled) return [{ check: 'kubernetes', target: '-', ok: true, detail: 'enrichment disabled' }];
+  if (kubernetes.mode === 'redis') return []; // no API access: the Redis check looks for the publisher
   try {
     const report = await checkApiAccess(
-      kubernetes.kubeconfig === undefined ? {} : { kubeconfig: kubernetes.kubeconfig },
+      kubernetes.kubeconfig === undefined
+        ? { resolveOwners: kubernetes.resolveOwners }
+        : { kubeconfig: kubernetes.kubeconfig, resolveOwners: kubernetes.resolveOwners },
     );
     const rows: Row[] = [
       { check: 'kubernetes', target: report.server, ok: true, detail: `API server ${report.version}` },
@@ -226,7 +229,27 @@ async function checkRedis(config: ForwarderConfig): Promise<Row[]> {
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
     const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
     const depth = await redis.llen(`bull:${config.deadLetters.queue}:wait`);
+    const { kubernetes } = config;
+    const shared: Row[] =
+      kubernetes.enabled && kubernetes.mode === 'redis'
+        ? [
+            (await redis.exists(`${kubernetes.sharedKeyPrefix}publisher`)) === 1
+              ? {
+                  check: 'kubernetes (shared)',
+                  target,
+                  ok: true,
+                  detail: 'a synced `graybridge enricher` publishes here',
+                }
+              : {
+                  check: 'kubernetes (shared)',
+                  target,
+                  ok: false,
+                  detail: `no live publisher under ${kubernetes.sharedKeyPrefix}: run \`graybridge enricher\` (chart: sharedEnricher.enabled)`,
+                },
+          ]
+        : [];
     return [
+      ...shared,
       {
         check: 'redis',
         target,
