@@ -8,7 +8,7 @@ import {
 } from '@graybridge/enricher';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { kafkaConnectionOf } from './config/files.js';
+import { kafkaConnectionOf, topicPattern } from './config/files.js';
 import type { ForwarderConfig } from './config/schema.js';
 import type { DeadLetterSink } from './deadletter/dead-letter.js';
 import { loggingDeadLetters } from './deadletter/log-sink.js';
@@ -37,10 +37,7 @@ export interface RunningForwarder {
 }
 
 function topicPatterns(topics: readonly string[]): (string | RegExp)[] {
-  return topics.map((topic) => {
-    const pattern = /^\/(.+)\/$/.exec(topic)?.[1];
-    return pattern === undefined ? topic : new RegExp(pattern);
-  });
+  return topics.map((topic) => topicPattern(topic) ?? topic);
 }
 
 /** The enricher the config asks for, once synced (or after `syncTimeoutMillis`, with a warning). */

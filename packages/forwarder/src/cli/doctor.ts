@@ -4,7 +4,7 @@ import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { checkApiAccess } from '@graybridge/enricher';
 import { Redis } from 'ioredis';
 import { Admin } from '@platformatic/kafka';
-import { kafkaConnectionOf, tlsMaterial } from '../config/files.js';
+import { kafkaConnectionOf, tlsMaterial, topicPattern } from '../config/files.js';
 import { loadConfig } from '../config/load.js';
 import { takeFlags } from './args.js';
 import type { ForwarderConfig } from '../config/schema.js';
@@ -43,9 +43,9 @@ async function checkKafka(kafka: ForwarderConfig['kafka']): Promise<Row[]> {
       },
     ];
     for (const topic of kafka.topics) {
-      const pattern = /^\/(.+)\/$/.exec(topic)?.[1];
+      const pattern = topicPattern(topic);
       if (pattern !== undefined) {
-        const matches = existing.filter((name) => new RegExp(pattern).test(name));
+        const matches = existing.filter((name) => pattern.test(name));
         rows.push({
           check: 'kafka topic',
           target: topic,

@@ -57,3 +57,9 @@ export function kafkaConnectionOf(kafka: ForwarderConfig['kafka'], clientId: str
       : { sasl: { mechanism: sasl.mechanism, username: sasl.username ?? '', password } }),
   };
 }
+
+/** A `kafka.topics` entry written `/regex/` as its RegExp, undefined for a plain name; throws when invalid. */
+export function topicPattern(topic: string): RegExp | undefined {
+  const source = /^\/(.+)\/$/.exec(topic)?.[1];
+  return source === undefined ? undefined : new RegExp(source);
+}

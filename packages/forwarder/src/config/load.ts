@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ForwarderError, ForwarderErrorCodes, describeValue } from '../errors.js';
 import { forwarderConfigSchema, isField, type Field, type ForwarderConfig, type Section } from './schema.js';
+import { topicPattern } from './files.js';
 
 /** A field of the schema with the names it goes by in each source. */
 export interface ConfigLeaf {
@@ -254,10 +255,8 @@ const crossChecks: Readonly<Record<'gelf' | 'kafka' | 'kubernetes', (config: For
         problems.push(`invalid option kafka.brokers: expected "host:port" entries, got ${JSON.stringify(broker)}`);
     }
     for (const topic of kafka.topics) {
-      const pattern = /^\/(.+)\/$/.exec(topic)?.[1];
-      if (pattern === undefined) continue;
       try {
-        new RegExp(pattern);
+        topicPattern(topic);
       } catch {
         problems.push(`invalid option kafka.topics: ${JSON.stringify(topic)} is not a valid regular expression`);
       }
