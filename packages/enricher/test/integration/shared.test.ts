@@ -45,15 +45,19 @@ describe('shared mode: one publisher watches, readers answer from Redis', () => 
   });
 
   /** Every reader answers `query` exactly as the direct watcher does, once `accept` holds for it. */
-  const sameEverywhere = async (query: PodQuery, accept: (found: ReturnType<Enricher['lookup']>) => boolean) => {
+  const sameEverywhere = async (
+    query: PodQuery,
+    accept: (found: ReturnType<Enricher['lookup']>) => boolean,
+    { directMillis = 2000, readerMillis = 1000 } = {},
+  ) => {
     const expected = await eventually(() => {
       const found = direct.lookup(query);
       return accept(found) ? { found } : undefined;
-    }, 2000);
+    }, directMillis);
     for (const [index, reader] of readers.entries()) {
       await eventually(
         () => (JSON.stringify(reader.lookup(query)) === JSON.stringify(expected.found) ? true : undefined),
-        1000,
+        readerMillis,
         `reader ${index} agrees on ${JSON.stringify(query)}`,
       ).catch((error: unknown) => {
         const seen = JSON.stringify(reader.lookup(query));
@@ -100,7 +104,11 @@ describe('shared mode: one publisher watches, readers answer from Redis', () => 
 
     await cluster.deletePod(namespace, 'api-0');
     await sameEverywhere({ namespace, pod: 'api-0' }, (f) => f?.deleted === true);
-    await sameEverywhere({ namespace, pod: 'api-0' }, (f) => f === undefined);
+    // Retention (1.5 s) plus the expiry sweep (every second, in the direct watcher and the publisher alike).
+    await sameEverywhere({ namespace, pod: 'api-0' }, (f) => f === undefined, {
+      directMillis: 4500,
+      readerMillis: 2500,
+    });
     for (const reader of readers) assert.equal(reader.lookup({ podIp: ip }), undefined);
   });
 
