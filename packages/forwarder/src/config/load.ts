@@ -97,7 +97,10 @@ type Value = string | number | boolean | readonly string[];
 function checkValue(field: Field, raw: unknown, fromText: boolean): { ok: true; value: Value } | { ok: false } {
   switch (field.type) {
     case 'string':
-      return typeof raw === 'string' && raw !== '' && (field.choices === undefined || field.choices.includes(raw))
+      // Blank counts as empty: a host or a path of spaces would only fail later, at connect or open.
+      return typeof raw === 'string' &&
+        raw.trim() !== '' &&
+        (field.choices === undefined || field.choices.includes(raw))
         ? { ok: true, value: raw }
         : { ok: false };
     case 'integer': {
@@ -120,7 +123,7 @@ function checkValue(field: Field, raw: unknown, fromText: boolean): { ok: true; 
               .map((item) => item.trim())
               .filter((item) => item !== '')
           : raw;
-      return Array.isArray(value) && value.every((item) => typeof item === 'string' && item !== '')
+      return Array.isArray(value) && value.every((item) => typeof item === 'string' && item.trim() !== '')
         ? { ok: true, value: value as string[] }
         : { ok: false };
     }
@@ -228,7 +231,7 @@ const crossChecks: Readonly<Record<'gelf' | 'kafka' | 'kubernetes', (config: For
     const problems: string[] = [];
     if (gelf.transport === 'http') {
       if (gelf.url === undefined) problems.push('missing option gelf.url: transport "http" needs the input\'s URL');
-      else if (!/^https?:\/\/[^/]+/.test(gelf.url))
+      else if (!isUrl(gelf.url, /^https?:\/\/[^/]+/))
         problems.push(`invalid option gelf.url: expected an http:// or https:// URL, got ${JSON.stringify(gelf.url)}`);
     } else if (gelf.host === undefined) {
       problems.push(`missing option gelf.host: transport "${gelf.transport}" needs Graylog's host`);
@@ -247,18 +250,39 @@ const crossChecks: Readonly<Record<'gelf' | 'kafka' | 'kubernetes', (config: For
     } else {
       if (sasl.username === undefined)
         problems.push(`missing option kafka.sasl.username: ${sasl.mechanism} needs a user`);
-      if ((sasl.password === undefined) === (sasl.passwordFile === undefined))
-        problems.push(`invalid option kafka.sasl: ${sasl.mechanism} needs exactly one of password and passwordFile`);
+      // Named by the field to set or to remove, not only by the section.
+      if (sasl.password === undefined && sasl.passwordFile === undefined)
+        problems.push(`missing option kafka.sasl.password: ${sasl.mechanism} needs it or kafka.sasl.passwordFile`);
+      else if (sasl.password !== undefined && sasl.passwordFile !== undefined)
+        problems.push('invalid option kafka.sasl.passwordFile: kafka.sasl.password is set too; give one of them');
     }
+    // A list given as "," or [] is valid as a list, but a consumer needs somewhere to read from.
+    if (kafka.brokers.length === 0) problems.push('invalid option kafka.brokers: expected at least one "host:port"');
+    if (kafka.topics.length === 0) problems.push('invalid option kafka.topics: expected at least one topic');
     for (const broker of kafka.brokers) {
-      if (!/^[^\s:]+:\d{1,5}$/.test(broker))
-        problems.push(`invalid option kafka.brokers: expected "host:port" entries, got ${JSON.stringify(broker)}`);
+      const port = /^[^\s:]+:(\d{1,5})$/.exec(broker)?.[1];
+      if (port === undefined || Number(port) < 1 || Number(port) > 65535)
+        problems.push(
+          `invalid option kafka.brokers: expected "host:port" entries with a port from 1 to 65535, got ${JSON.stringify(broker)}`,
+        );
     }
     for (const topic of kafka.topics) {
+      let pattern: RegExp | undefined;
       try {
-        topicPattern(topic);
+        pattern = topicPattern(topic);
       } catch {
         problems.push(`invalid option kafka.topics: ${JSON.stringify(topic)} is not a valid regular expression`);
+        continue;
+      }
+      // Kafka's own rule for names. A name breaking it is never a topic, and most likely half of a
+      // /regex/ that env or a flag split at its comma (`/logs-\d{1,3}/`).
+      if (pattern === undefined && (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === '.' || topic === '..')) {
+        const hint = /^\/|\/$/.test(topic)
+          ? ' (a /regex/ with a comma can only come from a file: text lists split at commas)'
+          : '';
+        problems.push(
+          `invalid option kafka.topics: expected topic names of A-Z a-z 0-9 . _ - (at most 249) or a /regex/, got ${JSON.stringify(topic)}${hint}`,
+        );
       }
     }
     return problems;
@@ -269,16 +293,24 @@ const crossChecks: Readonly<Record<'gelf' | 'kafka' | 'kubernetes', (config: For
       problems.push(
         'missing option redis.url: kubernetes.mode "redis" reads the metadata that `graybridge enricher` publishes there',
       );
-    if (redis.url !== undefined && !/^rediss?:\/\/[^/]/.test(redis.url))
+    if (redis.url !== undefined && !isUrl(redis.url, /^rediss?:\/\/[^/]/))
       problems.push('invalid option redis.url: expected a redis:// or rediss:// URL');
     return problems;
   },
 };
 
+/** A URL of this shape that the clients can also parse: the shape alone let `http://a b` through. */
+function isUrl(text: string, shape: RegExp): boolean {
+  return shape.test(text) && URL.canParse(text);
+}
+
+/** Mutual TLS needs both files: the one missing is named. */
 function mutualTls(path: string, tls: { certFile?: string | undefined; keyFile?: string | undefined }): string[] {
-  return (tls.certFile === undefined) !== (tls.keyFile === undefined)
-    ? [`invalid option ${path}: certFile and keyFile go together (mutual TLS needs both)`]
-    : [];
+  if (tls.certFile !== undefined && tls.keyFile === undefined)
+    return [`missing option ${path}.keyFile: ${path}.certFile is set, and mutual TLS needs both`];
+  if (tls.keyFile !== undefined && tls.certFile === undefined)
+    return [`missing option ${path}.certFile: ${path}.keyFile is set, and mutual TLS needs both`];
+  return [];
 }
 
 /**

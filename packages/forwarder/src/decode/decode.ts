@@ -1,4 +1,5 @@
 import { syslogLevel } from '../encode/level.js';
+import { hasVisibleText, jsonText } from '../encode/text.js';
 import type { DecodedRecord, DecodeErrorCode, KafkaRecord, RecordIdentity } from '../record.js';
 
 export interface DecodeOptions {
@@ -22,23 +23,32 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A name (host, pod…) with something in it: blank or control-only text names nothing to Graylog. */
 function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+  return typeof value === 'string' && hasVisibleText(value) ? value : undefined;
 }
+
+/**
+ * The last instant Graylog can index, 9999-12-31T23:59:59.999Z: it writes timestamps with a
+ * four-digit year, so a later one (a nanosecond epoch read as microseconds, `+275760-…`) would not
+ * be stored. Times after it, and at or before the epoch, are not the record's real time.
+ */
+const latestMillis = 253_402_300_799_999;
 
 /** epoch seconds, milliseconds or microseconds by magnitude; ISO 8601 strings. */
 export function timeMillis(value: unknown): number | undefined {
+  let millis: number | undefined;
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
-    if (value > 1e14) return Math.round(value / 1000); // microseconds
-    if (value > 1e11) return Math.round(value); // milliseconds
-    return Math.round(value * 1000); // seconds (zap's float ts)
-  }
-  if (typeof value === 'string' && value.trim() !== '') {
+    if (value > 1e14)
+      millis = Math.round(value / 1000); // microseconds
+    else if (value > 1e11)
+      millis = Math.round(value); // milliseconds
+    else millis = Math.round(value * 1000); // seconds (zap's float ts)
+  } else if (typeof value === 'string' && value.trim() !== '') {
     if (/^\d+(\.\d+)?$/.test(value.trim())) return timeMillis(Number(value));
-    const parsed = Date.parse(value);
-    return Number.isNaN(parsed) ? undefined : parsed;
+    millis = Date.parse(value);
   }
-  return undefined;
+  return millis !== undefined && millis > 0 && millis <= latestMillis ? millis : undefined;
 }
 
 /** Identity as the SDK writes it (`k8s`), as Fluentd/Fluent Bit do (`kubernetes.pod_name`) and as ECS does. */
@@ -195,7 +205,7 @@ function fromObject(source: KafkaRecord, record: JsonObject, utf8Error: string |
   for (const key of messageKeys) {
     const value = record[key];
     if (value === undefined) continue;
-    message = typeof value === 'string' ? value : JSON.stringify(value);
+    message = typeof value === 'string' ? value : jsonText(value);
     consumed.push(key);
     break;
   }

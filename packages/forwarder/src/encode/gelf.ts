@@ -1,4 +1,5 @@
 import { Syslog } from './level.js';
+import { hasVisibleText, jsonText } from './text.js';
 
 /** What the encoder needs of a record: the message, its basics and the fields to attach. */
 export interface GelfInput {
@@ -16,7 +17,11 @@ export interface GelfInput {
 export interface GelfLimits {
   /** The encoded message must fit this (TCP frame, HTTP body, or UDP chunks × chunk size). */
   readonly maxMessageBytes: number;
-  /** Longest additional field value, in characters, before truncation. */
+  /**
+   * Longest additional field value (and host), in characters and in UTF-8 bytes, before truncation:
+   * Graylog indexes string fields as OpenSearch keywords, and OpenSearch refuses the whole message
+   * when one is over 32,766 bytes (an "immense term"), which 32,000 characters of CJK or emoji are.
+   */
   readonly maxFieldChars: number;
   /** Longest short_message, in characters (the rest goes to full_message). */
   readonly maxShortMessageChars: number;
@@ -54,11 +59,37 @@ const takenNames = new Set([
   'streams',
 ]);
 
+/**
+ * Graybridge's own names, whether or not this message carries them: a record's `decode_error` or
+ * `k8s_pod` would pass for graybridge's (a readable record found by `_exists_:decode_error`), and
+ * its `gb_truncated` or `fields_overflow` would be sent twice under one key.
+ */
+const ownNames = new Set([
+  'event_id',
+  'kafka_topic',
+  'kafka_partition',
+  'kafka_offset',
+  'decode_error',
+  'decode_error_detail',
+  'gb_truncated',
+  'fields_overflow',
+]);
+
+/** Whether a record field may not have this name as it is (it gets the suffix `_field`). */
+function isTaken(name: string, reserved: ReadonlySet<string>): boolean {
+  return takenNames.has(name) || ownNames.has(name) || name.startsWith('k8s_') || reserved.has(name);
+}
+
 const truncationMarker = (dropped: number): string => ` …[truncated ${dropped} chars by graybridge]`;
 
 /** Records of one service repeat the same keys: their sanitised forms are remembered (bounded). */
 const sanitized = new Map<string, string>();
 const sanitizedLimit = 10_000;
+/**
+ * Longer keys are not remembered: they are not the repeated names the cache is for, and it would
+ * hold on to up to 10,000 of them, each as long as a record (MiBs).
+ */
+const sanitizedKeyChars = 256;
 
 /** A key Graylog keeps as it is: `[A-Za-z0-9_]`, no leading underscore (Graylog strips one). */
 export function sanitizeKey(key: string): string {
@@ -66,6 +97,7 @@ export function sanitizeKey(key: string): string {
   if (known !== undefined) return known;
   const cleaned = key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^_+/, '');
   const name = cleaned === '' ? 'field' : cleaned.slice(0, 200);
+  if (key.length > sanitizedKeyChars) return name;
   if (sanitized.size >= sanitizedLimit) sanitized.clear();
   sanitized.set(key, name);
   return name;
@@ -79,6 +111,12 @@ type Scalar = string | number;
  */
 const pathSeparator = '\u0000';
 
+/** Graylog trims field values like Java (every char ≤ U+0020) and drops what is left empty. */
+function survivesTrim(value: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are the point here
+  return /[^\u0000-\u0020]/.test(value);
+}
+
 /**
  * Flattens nested objects into `parent_child` paths. Arrays become JSON strings, booleans and
  * null become the strings "true"/"false"/"null" (Graylog would drop them silently), strings of only
@@ -88,18 +126,16 @@ function flatten(fields: Readonly<Record<string, unknown>>, maxDepth: number): [
   const out: [string, Scalar][] = [];
   const walk = (value: unknown, path: string, depth: number): void => {
     if (typeof value === 'string') {
-      // Graylog trims like Java (every char ≤ U+0020) and drops what is left empty.
-      // eslint-disable-next-line no-control-regex -- control characters are the point here
-      if (/[^\u0000-\u0020]/.test(value)) out.push([path, value]);
+      if (survivesTrim(value)) out.push([path, value]);
     } else if (typeof value === 'number') {
       out.push([path, Number.isFinite(value) ? value : String(value)]);
     } else if (typeof value === 'boolean' || value === null) {
       out.push([path, String(value)]);
     } else if (Array.isArray(value)) {
-      out.push([path, JSON.stringify(value)]);
+      out.push([path, jsonText(value)]);
     } else if (typeof value === 'object') {
       const entries = Object.entries(value);
-      if (depth >= maxDepth) out.push([path, JSON.stringify(value)]);
+      if (depth >= maxDepth) out.push([path, jsonText(value)]);
       else if (entries.length === 0) out.push([path, '{}']);
       else for (const [key, child] of entries) walk(child, `${path}${pathSeparator}${key}`, depth + 1);
     }
@@ -118,7 +154,7 @@ function nameFields(flat: readonly [string, Scalar][], reserved: ReadonlySet<str
   const groups = new Map<string, [string, Scalar][]>();
   for (const [path, value] of flat) {
     let name = sanitizeKey(path);
-    if (takenNames.has(name) || reserved.has(name)) name = `${name}_field`;
+    if (isTaken(name, reserved)) name = `${name}_field`;
     const group = groups.get(name);
     if (group === undefined) groups.set(name, [[path, value]]);
     else group.push([path, value]);
@@ -146,7 +182,7 @@ function nameFieldsFast(flat: readonly [string, Scalar][], reserved: ReadonlySet
   const named: [string, Scalar][] = [];
   for (const [path, value] of flat) {
     let name = sanitizeKey(path);
-    if (takenNames.has(name) || reserved.has(name)) name = `${name}_field`;
+    if (isTaken(name, reserved)) name = `${name}_field`;
     if (seen.has(name)) return nameFields(flat, reserved);
     seen.add(name);
     named.push([name, value]);
@@ -154,17 +190,41 @@ function nameFieldsFast(flat: readonly [string, Scalar][], reserved: ReadonlySet
   return named;
 }
 
+const utf8 = new TextEncoder();
+let utf8Scratch = new Uint8Array(0);
+
+/** Characters of `value` to keep for at most `max` characters and `max` UTF-8 bytes; undefined when it fits. */
+function keptChars(value: string, max: number): number | undefined {
+  if (value.length <= max / 3) return undefined; // a UTF-16 unit is at most 3 UTF-8 bytes
+  if (utf8Scratch.length !== max) utf8Scratch = new Uint8Array(max);
+  // encodeInto stops before a character that would not fit whole: `read` is a clean cut in bytes.
+  let keep = utf8.encodeInto(value.length > max ? value.slice(0, max) : value, utf8Scratch).read;
+  if (keep === value.length) return undefined;
+  // Nor is a surrogate pair cut in two.
+  const last = value.charCodeAt(keep - 1);
+  if (last >= 0xd800 && last <= 0xdbff) keep -= 1;
+  return keep;
+}
+
 function capString(value: string, maxChars: number): { value: string; truncated: boolean } {
   if (value.length <= maxChars) return { value, truncated: false };
   return { value: value.slice(0, maxChars) + truncationMarker(value.length - maxChars), truncated: true };
 }
 
-/** First line of the (already trimmed) message; never empty (Graylog rejects a blank short_message). */
+/**
+ * The first line of the (already trimmed) message with something Graylog keeps, trimmed; never
+ * blank: Graylog rejects a blank short_message, and drops as incomplete one that its Java trim
+ * empties (a line of control characters).
+ */
 function shortMessageOf(trimmed: string, maxChars: number): string {
-  if (trimmed === '') return '(empty message)';
-  const firstLine = trimmed.split('\n', 1)[0]?.trimEnd() ?? '';
-  const line = firstLine === '' ? trimmed : firstLine;
-  return line.length <= maxChars ? line : line.slice(0, maxChars) + '…';
+  for (let start = 0; start < trimmed.length;) {
+    const end = trimmed.indexOf('\n', start);
+    const line = trimmed.slice(start, end === -1 ? undefined : end).trim();
+    if (hasVisibleText(line)) return line.length <= maxChars ? line : line.slice(0, maxChars) + '…';
+    if (end === -1) break;
+    start = end + 1;
+  }
+  return '(empty message)';
 }
 
 /**
@@ -175,13 +235,21 @@ function shortMessageOf(trimmed: string, maxChars: number): string {
  */
 export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLimits): GelfResult {
   const truncated: string[] = [];
+  /** A value as sent: cut to maxFieldChars characters and bytes, with a marker and its name listed. */
+  const cut = (name: string, value: string): string => {
+    const keep = keptChars(value, limits.maxFieldChars);
+    if (keep === undefined) return value;
+    truncated.push(name);
+    return value.slice(0, keep) + truncationMarker(value.length - keep);
+  };
   const trimmed = input.message.trim();
   const shortMessage = shortMessageOf(trimmed, limits.maxShortMessageChars);
   // The full text only when it adds something: never for a blank message (Graylog stores no empty field).
-  const needsFull = trimmed !== '' && trimmed !== shortMessage;
+  const needsFull = hasVisibleText(trimmed) && trimmed !== shortMessage;
   const entries: [string, Scalar][] = [
     ['version', '1.1'],
-    ['host', input.host !== undefined && input.host.trim() !== '' ? input.host : 'unknown'],
+    // Graylog rejects the whole message for a blank host (Java's isBlank, U+001C–U+001F included).
+    ['host', cut('host', input.host !== undefined && hasVisibleText(input.host) ? input.host : 'unknown')],
     ['short_message', shortMessage],
     ['timestamp', Math.round(input.timestampMillis) / 1000],
     ['level', input.level ?? Syslog.informational],
@@ -194,7 +262,9 @@ export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLim
   const own = new Set<string>();
   for (const [key, value] of Object.entries(input.own)) {
     own.add(key);
-    entries.push([`_${key}`, value]);
+    // Like the record's fields: Graylog would drop a value its trim empties (e.g. a blank annotation).
+    if (typeof value === 'string' && !survivesTrim(value)) continue;
+    entries.push([`_${key}`, typeof value === 'string' ? cut(key, value) : value]);
   }
   let named = nameFieldsFast(flatten(input.fields, limits.maxDepth), own);
   if (named.length > limits.maxFields) {
@@ -202,17 +272,7 @@ export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLim
     named = named.slice(0, limits.maxFields);
     named.push(['fields_overflow', JSON.stringify(overflow)]);
   }
-  for (const [name, value] of named) {
-    if (typeof value === 'string' && value.length > limits.maxFieldChars) {
-      truncated.push(name);
-      entries.push([
-        `_${name}`,
-        value.slice(0, limits.maxFieldChars) + truncationMarker(value.length - limits.maxFieldChars),
-      ]);
-    } else {
-      entries.push([`_${name}`, value]);
-    }
-  }
+  for (const [name, value] of named) entries.push([`_${name}`, typeof value === 'string' ? cut(name, value) : value]);
   // The common case: nothing cut and it fits. Serialised straight from the entries — the same
   // text JSON.stringify would give for the object, without building one with hundreds of keys.
   if (truncated.length === 0) {

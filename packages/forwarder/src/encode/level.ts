@@ -44,8 +44,8 @@ const words: Readonly<Record<string, number>> = {
 export function syslogLevel(level: unknown): number | undefined {
   if (typeof level === 'string') {
     const word = level.trim().toLowerCase();
-    const known = words[word];
-    if (known !== undefined) return known;
+    // Own keys only: "constructor" or "__proto__" would find Object.prototype's (a function, an object).
+    if (Object.hasOwn(words, word)) return words[word];
     if (word !== '' && /^\d+$/.test(word)) return syslogLevel(Number(word));
     return undefined;
   }

@@ -170,7 +170,7 @@ describe('config: every problem is named, with its source, expectation and value
       ],
       [
         { ...minimal, GRAYBRIDGE_GELF_TLS_CERT_FILE: '/c.pem' },
-        /invalid option gelf\.tls: certFile and keyFile go together/,
+        /missing option gelf\.tls\.keyFile: gelf\.tls\.certFile is set, and mutual TLS needs both/,
       ],
       [
         { ...minimal, GRAYBRIDGE_KAFKA_SASL_USERNAME: 'u' },
@@ -178,11 +178,11 @@ describe('config: every problem is named, with its source, expectation and value
       ],
       [
         { ...minimal, GRAYBRIDGE_KAFKA_SASL_MECHANISM: 'scram-sha-512', GRAYBRIDGE_KAFKA_SASL_USERNAME: 'u' },
-        /scram-sha-512 needs exactly one of password and passwordFile/,
+        /missing option kafka\.sasl\.password: scram-sha-512 needs it or kafka\.sasl\.passwordFile/,
       ],
       [
         { ...minimal, GRAYBRIDGE_KAFKA_BROKERS: 'kafka-0' },
-        /invalid option kafka\.brokers: expected "host:port" entries, got "kafka-0"/,
+        /invalid option kafka\.brokers: expected "host:port" entries with a port from 1 to 65535, got "kafka-0"/,
       ],
       [
         { ...minimal, GRAYBRIDGE_KAFKA_TOPICS: '/app-[/' },
@@ -199,6 +199,51 @@ describe('config: every problem is named, with its source, expectation and value
       [{ ...minimal, GRAYBRIDGE_REDIS_URL: 'localhost:6379' }, /invalid option redis\.url: expected a redis:\/\//],
     ];
     for (const [env, expected] of cases) assert.match(problems({ env }), expected);
+  });
+
+  it('rules the config fuzzing found missing: what would only fail later, at connect or subscribe', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      // A list of only separators is an empty list: no broker to reach, no topic to read.
+      [
+        { ...minimal, GRAYBRIDGE_KAFKA_BROKERS: ',' },
+        /invalid option kafka\.brokers: expected at least one "host:port"/,
+      ],
+      [{ ...minimal, GRAYBRIDGE_KAFKA_TOPICS: ' , ' }, /invalid option kafka\.topics: expected at least one topic/],
+      [{ ...minimal, GRAYBRIDGE_KAFKA_BROKERS: 'kafka-0:99999' }, /port from 1 to 65535, got "kafka-0:99999"/],
+      [{ ...minimal, GRAYBRIDGE_KAFKA_BROKERS: 'kafka-0:0' }, /port from 1 to 65535, got "kafka-0:0"/],
+      // Blank is empty.
+      [
+        { ...minimal, GRAYBRIDGE_GELF_HOST: '   ' },
+        /invalid option gelf\.host \(env GRAYBRIDGE_GELF_HOST\): expected a non-empty string, got " {3}"/,
+      ],
+      // The prefix was right, but no client could parse these.
+      [
+        { ...minimal, GRAYBRIDGE_GELF_TRANSPORT: 'http', GRAYBRIDGE_GELF_URL: 'http://graylog host/gelf' },
+        /invalid option gelf\.url: expected an http:\/\/ or https:\/\/ URL, got "http:\/\/graylog host\/gelf"/,
+      ],
+      [{ ...minimal, GRAYBRIDGE_REDIS_URL: 'redis://re dis:6379' }, /invalid option redis\.url: expected a redis:\/\//],
+      // The field to set is named, not only its section.
+      [
+        { ...minimal, GRAYBRIDGE_KAFKA_TLS_KEY_FILE: '/k.pem' },
+        /missing option kafka\.tls\.certFile: kafka\.tls\.keyFile is set, and mutual TLS needs both/,
+      ],
+      [
+        {
+          ...minimal,
+          GRAYBRIDGE_KAFKA_SASL_MECHANISM: 'plain',
+          GRAYBRIDGE_KAFKA_SASL_USERNAME: 'u',
+          GRAYBRIDGE_KAFKA_SASL_PASSWORD: 'p',
+          GRAYBRIDGE_KAFKA_SASL_PASSWORD_FILE: '/p',
+        },
+        /invalid option kafka\.sasl\.passwordFile: kafka\.sasl\.password is set too; give one of them/,
+      ],
+    ];
+    for (const [env, expected] of cases) assert.match(problems({ env }), expected);
+    const path = file('empty-lists.yaml', 'kafka:\n  brokers: []\n  topics: ["logs", " "]\ngelf:\n  host: g\n');
+    assert.match(
+      problems({ argv: ['--config', path] }),
+      /invalid option kafka\.topics \(file .*\): expected a list of non-empty strings, got an array/,
+    );
   });
 
   it('a command that uses only some sections is not held to the others’ required options and rules', () => {

@@ -141,6 +141,19 @@ describe('decodeRecord: loggers', () => {
     assert.equal(decoded.fields.level, 'loud', 'an unrecognised level stays as a field');
   });
 
+  it('keeps a message nested far deeper than JSON.stringify goes (it threw, and the batch with it)', () => {
+    const deep = `${'{"a":['.repeat(100_000)}1${']}'.repeat(100_000)}`;
+    const decoded = decode(`{"msg":${deep},"level":30}`);
+    assert.equal(decoded.message, deep);
+    assert.equal(decoded.decodeError, undefined);
+  });
+
+  it('takes a host or pod made only of whitespace or control characters as none', () => {
+    const decoded = decode(JSON.stringify({ msg: 'x', hostname: '\u001f', k8s: { pod: '\u0001', namespace: ' ' } }));
+    assert.equal(decoded.host, undefined);
+    assert.deepEqual(decoded.identity, {});
+  });
+
   it('takes prototype-pollution keys as plain data', () => {
     const decoded = decode('{"msg":"x","__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}}}');
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -206,5 +219,16 @@ describe('timeMillis', () => {
     assert.equal(timeMillis('2026-11-23T03:00:00Z'), Date.parse('2026-11-23T03:00:00Z'));
     assert.equal(timeMillis('yesterday'), undefined);
     assert.equal(timeMillis(-5), undefined);
+  });
+
+  it('takes no time Graylog could not index: after 9999 or not after 1970 (the Kafka time stands in)', () => {
+    assert.equal(timeMillis('9999-12-31T23:59:59.999Z'), 253402300799999);
+    assert.equal(timeMillis('+010000-01-01T00:00:00Z'), undefined);
+    assert.equal(timeMillis('+275760-09-13T00:00:00.000Z'), undefined);
+    assert.equal(timeMillis(1e308), undefined);
+    assert.equal(timeMillis(1795403200891000000), undefined, 'nanoseconds, read as microseconds, are year 58,000');
+    assert.equal(timeMillis('1969-12-31T23:59:59Z'), undefined);
+    assert.equal(timeMillis(0.0001), undefined);
+    assert.equal(decode(JSON.stringify({ msg: 'x', time: '+275760-09-13T00:00:00.000Z' })).timestampMillis, kafkaTime);
   });
 });

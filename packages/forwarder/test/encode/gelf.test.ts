@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { defaultGelfLimits, encodeGelf, sanitizeKey, type GelfInput } from '../../src/encode/gelf.js';
 
 const base: GelfInput = {
@@ -204,5 +206,89 @@ describe('encodeGelf', () => {
       assert.equal(doc._big, 1e21);
       assert.equal(doc._small, 5e-7);
     }
+  });
+});
+
+describe('encodeGelf: what the fuzzing found Graylog would refuse or drop', () => {
+  it('a message of control characters gets the placeholder: Graylog trims it to nothing and drops it', () => {
+    const controls = encodeGelf({ ...base, message: '\u0001\u0002' });
+    assert.ok(controls.ok);
+    const doc = JSON.parse(controls.json) as Record<string, unknown>;
+    assert.equal(doc.short_message, '(empty message)');
+    assert.equal('full_message' in doc, false);
+    assert.equal(encode({ message: '\u001f\n  \u0000 \nthe real line\nmore' }).short_message, 'the real line');
+  });
+
+  it('a host Java calls blank (U+001C–U+001F) is "unknown": Graylog rejects the whole message', () => {
+    assert.equal(encode({ host: '\u001f' }).host, 'unknown');
+    assert.equal(encode({ host: '\u0001\u001c' }).host, 'unknown');
+  });
+
+  it('leaves out own fields Graylog would drop (a blank annotation), like the record’s', () => {
+    const doc = encode({ own: { ...base.own, k8s_annotation_note: ' \t', k8s_label_app: 'web' } });
+    assert.equal('_k8s_annotation_note' in doc, false);
+    assert.equal(doc._k8s_label_app, 'web');
+  });
+
+  it('renames record fields named like graybridge’s own even when this message does not carry them', () => {
+    const doc = encode({
+      fields: { decode_error: 'mine', k8s_pod: 'p', gb_truncated: 'g', fields_overflow: 'o', kafka_offset: 7 },
+    });
+    assert.equal('_decode_error' in doc, false, 'a readable record must not be found by _exists_:decode_error');
+    assert.equal(doc._decode_error_field, 'mine');
+    assert.equal(doc._k8s_pod_field, 'p');
+    assert.equal(doc._gb_truncated_field, 'g');
+    assert.equal(doc._fields_overflow_field, 'o');
+    assert.equal(doc._kafka_offset, '42');
+    assert.equal(doc._kafka_offset_field, 7);
+    // …and a record field named fields_overflow is no second `_fields_overflow` next to the real one.
+    const fields = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${String(i).padStart(2, '0')}`, i]));
+    const result = encodeGelf(
+      { ...base, fields: { ...fields, fields_overflow: 'x' } },
+      { ...defaultGelfLimits, maxFields: 10 },
+    );
+    assert.ok(result.ok);
+    assert.equal(result.json.split('"_fields_overflow"').length, 2, 'one _fields_overflow key');
+  });
+
+  it('cuts values at 32,000 UTF-8 bytes too: OpenSearch refuses a keyword over 32,766 (an "immense term")', () => {
+    const cjk = encode({
+      host: '主'.repeat(20_000),
+      fields: { text: '字'.repeat(20_000), emoji: '🎉'.repeat(10_000) },
+    });
+    for (const key of ['host', '_text', '_emoji']) {
+      const value = cjk[key] as string;
+      assert.ok(Buffer.byteLength(value) <= 32_766, `${key}: ${Buffer.byteLength(value)} bytes`);
+      assert.match(value, / …\[truncated \d+ chars by graybridge\]$/);
+    }
+    assert.equal(cjk._text, '字'.repeat(10_666) + ' …[truncated 9334 chars by graybridge]');
+    assert.ok(!/[\ud800-\udbff] …\[/.test(cjk._emoji as string), 'no surrogate pair cut in two');
+    assert.equal(cjk._gb_truncated, 'host,text,emoji');
+    const own = encode({ own: { ...base.own, k8s_annotation_big: 'é'.repeat(20_000) } });
+    assert.ok(Buffer.byteLength(own._k8s_annotation_big as string) <= 32_766);
+  });
+
+  it('sends a field nested 100,000 levels deep as JSON instead of throwing (the whole batch failed)', () => {
+    const deep: unknown = JSON.parse(`${'['.repeat(100_000)}1${']'.repeat(100_000)}`);
+    const result = encodeGelf({ ...base, fields: { deep } });
+    assert.ok(result.ok);
+    const doc = JSON.parse(result.json) as Record<string, string>;
+    assert.match(doc._deep ?? '', /^\[\[\[\[/);
+    assert.deepEqual(result.truncated, ['deep']);
+  });
+
+  it('does not keep long keys in the sanitising cache (10,000 of them, MiBs each, would stay in memory)', () => {
+    // The cache is private: what it holds shows in the heap after a full collection.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    let lengths = 0;
+    for (let i = 0; i < 64; i += 1)
+      lengths += sanitizeKey(`${String(i).padStart(4, '0')}${'k'.repeat(1024 * 1024)}`).length;
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.equal(lengths, 64 * 200, 'names are cut to 200 characters');
+    assert.ok(grown < 16 * 1024 * 1024, `heap grew by ${Math.round(grown / 2 ** 20)} MiB for 64 MiB of keys`);
   });
 });

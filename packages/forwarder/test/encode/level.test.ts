@@ -46,4 +46,9 @@ describe('syslogLevel', () => {
     ];
     for (const [input, expected] of cases) assert.equal(syslogLevel(input), expected, JSON.stringify(input));
   });
+
+  it('reads no level from the names of Object.prototype (they used to come back as a function or object)', () => {
+    for (const word of ['constructor', 'CONSTRUCTOR', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])
+      assert.equal(syslogLevel(word), undefined, word);
+  });
 });
