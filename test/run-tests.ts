@@ -1,12 +1,14 @@
 // `npm test`: lint, typecheck, then unit and integration tests against one shared real rig,
 // which is always stopped again. Ends with a line "N passed, N failed" and exits non-zero on any
-// failure.
+// failure. `npm run test:faults` (`--faults`): the fault suite and the fuzzers at full length,
+// their figures written into docs/reliability.md.
 import { spawn } from 'node:child_process';
-import { globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allRigParts, rigEnvironment, startRig, stopRig, type RigState } from '@graybridge/rig';
+import { renderResults } from './faults/scale.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const reporter = fileURLToPath(new URL('./summary-reporter.js', import.meta.url));
@@ -93,7 +95,43 @@ async function testStage(
   results.push({ name, ...counts, failed, seconds: (Date.now() - started) / 1000 });
 }
 
+const faultsOnly = process.argv.includes('--faults');
+/** Generated records per fuzz run at full length: ≥ 1,000,000 in all (see the fuzz tests). */
+const fullFuzzRuns = '1000000';
+
+async function faults(): Promise<number> {
+  console.log('\n=== rig up (kafka; the tests start their own broker, API server and Redis to hurt) ===');
+  try {
+    rig = await startRig(['kafka'], { ownerPid: process.pid });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    results.push({ name: 'rig up', passed: 0, failed: 1, skipped: 0, failures: [message], seconds: 0 });
+    return report();
+  }
+  const resultsDir = mkdtempSync(join(tmpdir(), 'graybridge-faults-'));
+  const resultsFile = join(resultsDir, 'faults.jsonl');
+  writeFileSync(resultsFile, '');
+  const env = {
+    ...process.env,
+    ...rigEnvironment(rig),
+    GRAYBRIDGE_FAULTS: 'full',
+    GRAYBRIDGE_FAULTS_REPORT: resultsFile,
+    GRAYBRIDGE_FUZZ_RUNS: fullFuzzRuns,
+  };
+  await testStage('fuzzing (full)', process.execPath, files(['packages/*/dist/test/fuzz/**/*.test.js']), env);
+  await testStage('faults (full)', process.execPath, files(['test/dist/faults/**/*.test.js']), env);
+  const context =
+    `date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · machine: ${cpus().length} × ` +
+    `${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB · node: ${process.version}\n\n` +
+    'Command: `npm run test:faults`.';
+  renderResults(resultsFile, join(root, 'docs/reliability.md'), context);
+  rmSync(resultsDir, { recursive: true, force: true });
+  console.log('\nfigures written to docs/reliability.md');
+  return report();
+}
+
 async function main(): Promise<number> {
+  if (faultsOnly) return faults();
   const bin = (tool: string): string => join(root, 'node_modules', '.bin', tool);
   await checkStage('lint (eslint)', bin('eslint'), ['--max-warnings=0', '.']);
   await checkStage('format (prettier)', bin('prettier'), ['--check', '--log-level=warn', '.']);
@@ -102,7 +140,7 @@ async function main(): Promise<number> {
   const unitFiles = files(['packages/*/dist/test/**/*.test.js']).filter((f) => !f.includes('/integration/'));
   const integrationFiles = files([
     'packages/*/dist/test/integration/**/*.test.js',
-    'test/dist/{smoke,e2e,chart}/**/*.test.js',
+    'test/dist/{smoke,e2e,chart,faults}/**/*.test.js',
   ]);
   await testStage('unit', process.execPath, unitFiles, process.env);
 

@@ -1,10 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { installScript } from './paths.js';
-import { freePort, runInstallScript, startService, waitUntilReady, type ServiceProcess } from './process.js';
+import {
+  freePort,
+  runInstallScript,
+  startService,
+  stopService,
+  waitUntilReady,
+  type ServiceProcess,
+} from './process.js';
 import { makeServerCertificate } from './tls.js';
 
 /** Credentials and trust for the TLS + SASL listener of a secured broker. */
@@ -196,4 +204,52 @@ async function secureListenerSetup(dir: string): Promise<{
       mechanisms: ['plain', 'scram-sha-256', 'scram-sha-512'],
     },
   };
+}
+
+/**
+ * A broker of a test's own, on ports chosen before it exists, so that it can be down at a
+ * client's start, killed, and started again on the same address with its data.
+ */
+export class RestartableKafka {
+  readonly dir = mkdtempSync(join(tmpdir(), 'kafka-own-'));
+  process: ServiceProcess | undefined;
+  private constructor(
+    readonly ports: { readonly plain: number; readonly controller: number },
+    private readonly ownerPid: number | undefined,
+  ) {}
+
+  static async reserve(options: { ownerPid?: number } = {}): Promise<RestartableKafka> {
+    return new RestartableKafka({ plain: await freePort(), controller: await freePort() }, options.ownerPid);
+  }
+
+  get brokers(): string[] {
+    return [`127.0.0.1:${this.ports.plain}`];
+  }
+
+  async start(): Promise<void> {
+    const started = await startKafka({
+      dir: this.dir,
+      ports: this.ports,
+      ...(this.ownerPid === undefined ? {} : { ownerPid: this.ownerPid }),
+    });
+    this.process = started.process;
+  }
+
+  /** SIGKILL: no clean shutdown, as when a broker's node dies. */
+  async kill(): Promise<void> {
+    if (this.process) process.kill(this.process.pid, 'SIGKILL');
+    if (this.process) await stopService(this.process.pid, 0);
+    this.process = undefined;
+  }
+
+  /** SIGTERM and wait: a clean shutdown, as in a rolling restart. */
+  async stop(): Promise<void> {
+    if (this.process) await stopService(this.process.pid);
+    this.process = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

@@ -59,12 +59,23 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-main(process.argv.slice(2)).then(
-  // Exit explicitly: client libraries may keep timers alive after a clean stop.
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const usageError = error instanceof ForwarderError && error.code === ForwarderErrorCodes.invalidOption;
-    console.error(`graybridge: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(usageError ? 2 : 1);
-  },
-);
+/**
+ * Exits explicitly (client libraries may keep timers alive after a clean stop), but only once
+ * stdout and stderr are flushed: writes to a pipe are asynchronous, and `process.exit` would cut
+ * e.g. `graybridge dlq list --json | jq` short by whatever was still queued.
+ */
+function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const flushed = (): void => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
+
+main(process.argv.slice(2)).then(exitWhenFlushed, (error: unknown) => {
+  const usageError = error instanceof ForwarderError && error.code === ForwarderErrorCodes.invalidOption;
+  console.error(`graybridge: ${error instanceof Error ? error.message : String(error)}`);
+  exitWhenFlushed(usageError ? 2 : 1);
+});

@@ -158,6 +158,13 @@ export const forwarderConfigSchema = {
       max: 600_000,
       doc: 'A TCP write or HTTP request taking longer fails the batch (retried).',
     },
+    resendWindowMillis: {
+      type: 'integer',
+      default: 2000,
+      min: 0,
+      max: 60_000,
+      doc: 'GELF TCP has no acknowledgement: what was written this long before a connection broke is written again (duplicates keep their _event_id). 0 turns it off.',
+    },
     udpCompression: {
       type: 'string',
       default: 'gzip',

@@ -9,6 +9,7 @@ export interface MetricSources {
   /** Undefined until the enricher has started. */
   readonly enricher?: () => EnricherStats | undefined;
   readonly sinkHealthy: () => boolean;
+  readonly sinkResentMessages?: () => number;
   /** Lag of the partitions assigned to this member. */
   readonly lag?: () => readonly PartitionLag[];
   readonly groupJoined?: () => boolean;
@@ -180,6 +181,14 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
     '1 while the sink can deliver, 0 while it is failing or its circuit is open.',
     () => (sources.sinkHealthy() ? 1 : 0),
   );
+  const resent = sources.sinkResentMessages;
+  if (resent)
+    counter(
+      registry,
+      'graybridge_sink_resent_messages_total',
+      'GELF TCP messages written again because their connection broke soon after (duplicates, same _event_id).',
+      resent,
+    );
 
   const recorders: MetricRecorders = {
     observeBatch: (seconds, outcome) => batchSeconds.observe({ outcome }, seconds),

@@ -17,6 +17,7 @@ export function createTransportSink(gelf: ForwarderConfig['gelf']): Sink {
         connections: gelf.connections,
         connectTimeoutMillis: gelf.connectTimeoutMillis,
         writeTimeoutMillis: gelf.writeTimeoutMillis,
+        resendWindowMillis: gelf.resendWindowMillis,
         ...(tls === undefined ? {} : { tls }),
       });
     }
@@ -44,8 +45,14 @@ export function createTransportSink(gelf: ForwarderConfig['gelf']): Sink {
  * breaker sees every attempt and opens after `breakerFailures` of them; while it is open the
  * retries return at once and the source holds the batch in Kafka.
  */
-export function createSink(gelf: ForwarderConfig['gelf']): { sink: Sink; breaker: CircuitBreaker } {
-  const breaker = new CircuitBreaker(createTransportSink(gelf), {
+export function createSink(gelf: ForwarderConfig['gelf']): {
+  sink: Sink;
+  breaker: CircuitBreaker;
+  /** Messages the TCP sink wrote again after a connection broke (0 for other transports). */
+  resentMessages: () => number;
+} {
+  const transport = createTransportSink(gelf);
+  const breaker = new CircuitBreaker(transport, {
     failureThreshold: gelf.breakerFailures,
     cooldownMillis: gelf.breakerCooldownMillis,
   });
@@ -54,5 +61,6 @@ export function createSink(gelf: ForwarderConfig['gelf']): { sink: Sink; breaker
     initialMillis: gelf.retryInitialMillis,
     maxMillis: gelf.retryMaxMillis,
   });
-  return { sink, breaker };
+  const resentMessages = (): number => (transport instanceof TcpSink ? transport.resentMessages : 0);
+  return { sink, breaker, resentMessages };
 }

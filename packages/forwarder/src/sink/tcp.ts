@@ -12,6 +12,11 @@ export interface TcpSinkOptions {
   readonly connectTimeoutMillis?: number;
   /** How long one batch's write may take before the connection is presumed dead. @defaultValue 30000 */
   readonly writeTimeoutMillis?: number;
+  /**
+   * Batches written this recently before their connection broke are written again: they may
+   * have died in the endpoint's socket buffer. @defaultValue 2000
+   */
+  readonly resendWindowMillis?: number;
   /** TLS with CA verification (the default when set), optional client certificate. */
   readonly tls?: {
     readonly ca?: string;
@@ -32,12 +37,22 @@ const tlsErrorCodes = new Set([
   'CERT_UNTRUSTED',
 ]);
 
+/** Bytes written on a connection, kept for the resend window. */
+interface Written {
+  readonly data: Buffer;
+  readonly messages: number;
+  readonly at: number;
+}
+
 /**
  * GELF over TCP (or TLS): persistent connections, each message terminated by `\0` (JSON never
  * contains a raw NUL: it escapes it). A batch is written in one go; success means the bytes are
- * in the kernel's buffer — GELF TCP has no acknowledgement. A broken connection fails the batch as
- * retryable (so a retry may duplicate messages written before the break: they carry the same
- * `_event_id`). A TLS verification failure is not retryable: it is a config problem.
+ * in the kernel's buffer — GELF TCP has no acknowledgement. So when a connection breaks (reset,
+ * closed by the endpoint, failed write), what was written on it within the resend window may have
+ * died unread in a crashed endpoint's buffer: it is written again ahead of the next batch (or on
+ * its own when the stream is idle). A broken connection fails the batch being written as
+ * retryable. Either way duplicates carry the same `_event_id`. A TLS verification failure is not
+ * retryable: it is a config problem.
  */
 export class TcpSink implements Sink {
   readonly endpoint: string;
@@ -45,6 +60,14 @@ export class TcpSink implements Sink {
   private readonly slots: (Promise<Socket> | undefined)[];
   private next = 0;
   private lastFailure: ForwarderError | undefined;
+  /** What each open connection wrote within the resend window. */
+  private readonly recent = new Map<Socket, Written[]>();
+  /** Written on connections that broke soon after: to be written again. */
+  private unconfirmed: Written[] = [];
+  private resendTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  /** Messages written again after their connection broke. */
+  resentMessages = 0;
 
   constructor(private readonly options: TcpSinkOptions) {
     this.endpoint = `${options.tls === undefined ? 'gelf-tcp' : 'gelf-tls'}://${options.host}:${options.port}`;
@@ -57,14 +80,31 @@ export class TcpSink implements Sink {
 
   async send(batch: readonly GelfPayload[]): Promise<SinkOutcome> {
     if (batch.length === 0) return { kind: 'sent' };
+    const outcome = await this.deliver(frame(batch), batch.length);
+    return outcome ?? { kind: 'sent' };
+  }
+
+  /** Writes `data` after whatever awaits a resend; undefined when all of it was written. */
+  private async deliver(data: Buffer | undefined, messages: number): Promise<SinkOutcome | undefined> {
+    const resend = this.unconfirmed;
+    this.unconfirmed = [];
+    if (resend.length === 0 && data === undefined) return undefined;
+    const parts = resend.map((written) => written.data);
+    if (data !== undefined) parts.push(data);
+    const resentMessages = resend.reduce((sum, written) => sum + written.messages, 0);
     const slot = this.next;
     this.next = (this.next + 1) % this.slots.length;
     const connection = (this.slots[slot] ??= this.connect());
     try {
-      await this.write(await connection, frame(batch));
+      const socket = await connection;
+      const all = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+      await this.write(socket, all);
+      this.remember(socket, { data: all, messages: messages + resentMessages, at: Date.now() });
       this.lastFailure = undefined;
-      return { kind: 'sent' };
+      this.resentMessages += resentMessages;
+      return undefined;
     } catch (error) {
+      this.unconfirmed = [...resend, ...this.unconfirmed];
       void connection.then(
         (socket) => socket.destroy(),
         () => undefined,
@@ -77,7 +117,41 @@ export class TcpSink implements Sink {
     }
   }
 
+  private remember(socket: Socket, written: Written): void {
+    const window = this.options.resendWindowMillis ?? 2000;
+    const list = this.recent.get(socket);
+    if (list === undefined) return; // closed meanwhile: connectionLost already ran
+    while (list.length > 0 && (list[0] as Written).at < written.at - window) list.shift();
+    list.push(written);
+  }
+
+  /** A connection broke: what it wrote within the window is written again, soon. */
+  private connectionLost(socket: Socket): void {
+    const list = this.recent.get(socket) ?? [];
+    this.recent.delete(socket);
+    if (this.closing) return;
+    const since = Date.now() - (this.options.resendWindowMillis ?? 2000);
+    this.unconfirmed.push(...list.filter((written) => written.at >= since));
+    this.scheduleResend(100);
+  }
+
+  /** When no batch comes to carry them, the unconfirmed bytes go on their own. */
+  private scheduleResend(delayMillis: number): void {
+    if (this.resendTimer !== undefined || this.unconfirmed.length === 0 || this.closing) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      void this.deliver(undefined, 0).then((failed) => {
+        if (failed) this.scheduleResend(Math.min(delayMillis * 2, 5000));
+      });
+    }, delayMillis);
+    this.resendTimer.unref();
+  }
+
   async close(): Promise<void> {
+    // Last chance for bytes a broken connection may have lost (the endpoint may still be down).
+    if (this.unconfirmed.length > 0) await this.deliver(undefined, 0);
+    this.closing = true;
+    if (this.resendTimer !== undefined) clearTimeout(this.resendTimer);
     const sockets = await Promise.all(
       this.slots.map((slot) => (slot ?? Promise.resolve(undefined)).catch(() => undefined)),
     );
@@ -131,6 +205,8 @@ export class TcpSink implements Sink {
         socket.removeListener('error', failed);
         // Errors after connecting surface on the next write; keep the process alive meanwhile.
         socket.on('error', () => undefined);
+        this.recent.set(socket, []);
+        socket.once('close', () => this.connectionLost(socket));
         // Graylog never writes back: anything read is discarded.
         socket.resume();
         resolve(socket);

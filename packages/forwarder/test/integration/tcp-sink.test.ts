@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, makeServerCertificate } from '@graybridge/rig';
@@ -51,6 +52,43 @@ describe('GELF TCP sink against a real endpoint', () => {
     } finally {
       await sink.close();
       await receiver.close();
+    }
+  });
+
+  it('writes again what a connection took just before the endpoint reset it unread', async () => {
+    // The first connection is never read and is reset once it holds the batch: the bytes die in
+    // the endpoint's buffer though the write succeeded. Later connections are read normally.
+    const frames: string[] = [];
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections += 1;
+      if (connections === 1) {
+        socket.pause();
+        setTimeout(() => socket.resetAndDestroy(), 200);
+        return;
+      }
+      let pending = '';
+      socket.on('data', (chunk: Buffer) => {
+        const parts = (pending + chunk.toString()).split('\0');
+        pending = parts.pop() ?? '';
+        frames.push(...parts);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const sink = new TcpSink({ host: '127.0.0.1', port, connections: 1, resendWindowMillis: 2000 });
+    try {
+      assert.equal((await sink.send(batchOf(0, 100))).kind, 'sent');
+      await until(() => frames.length >= 100, 5000);
+      assert.equal(sink.resentMessages, 100);
+      assert.deepEqual(
+        frames.map((frame) => (JSON.parse(frame) as { _seq: number })._seq),
+        Array.from({ length: 100 }, (_, i) => i),
+      );
+    } finally {
+      await sink.close();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

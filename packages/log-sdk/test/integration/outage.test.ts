@@ -1,51 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, startKafka, stopService, useRig, type ServiceProcess } from '@graybridge/rig';
+import { RestartableKafka, useRig } from '@graybridge/rig';
 import { createLogger, type DeliveryStats, type Logger } from '../../src/index.js';
 import { createTopic, range, readTopic, sequence } from './kafka-helpers.js';
 
 const rig = useRig(['kcat']);
 const kcat = (): string => rig().kcat?.binary ?? 'kcat';
-
-/** A broker of this test's own, on ports chosen before it exists, so it can be down, up, killed. */
-class OwnBroker {
-  readonly dir = mkdtempSync(join(tmpdir(), 'sdk-outage-'));
-  process: ServiceProcess | undefined;
-  private constructor(readonly ports: { plain: number; controller: number }) {}
-
-  static async reserve(): Promise<OwnBroker> {
-    return new OwnBroker({ plain: await freePort(), controller: await freePort() });
-  }
-
-  get brokers(): string[] {
-    return [`127.0.0.1:${this.ports.plain}`];
-  }
-
-  async start(): Promise<void> {
-    const started = await startKafka({ dir: this.dir, ports: this.ports, ownerPid: process.pid });
-    this.process = started.process;
-  }
-
-  /** SIGKILL: no clean shutdown, as when a broker's node dies. */
-  async kill(): Promise<void> {
-    if (this.process) process.kill(this.process.pid, 'SIGKILL');
-    await sleep(200);
-    if (this.process) await stopService(this.process.pid, 0);
-    this.process = undefined;
-  }
-
-  async destroy(): Promise<void> {
-    if (this.process) await stopService(this.process.pid);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 async function waitForStats(
   logger: Logger,
@@ -68,7 +32,7 @@ function collectGarbage(): void {
 }
 
 const quiet = { mirrorToStdoutWhenUnavailable: false, warnIntervalMillis: 60_000, handleSignals: false } as const;
-const brokersToClean: OwnBroker[] = [];
+const brokersToClean: RestartableKafka[] = [];
 after(async () => Promise.all(brokersToClean.map((b) => b.destroy())));
 
 describe('log-sdk when Kafka is away', () => {
@@ -78,7 +42,7 @@ describe('log-sdk when Kafka is away', () => {
     ['drop-oldest', 1500, range(500, 1500)],
   ] as const) {
     it(`Kafka down at start: ${dropPolicy} keeps 1,000 of 1,500 records, counts 500 drops exactly, delivers the rest once Kafka is up`, async () => {
-      const broker = await OwnBroker.reserve();
+      const broker = await RestartableKafka.reserve({ ownerPid: process.pid });
       brokersToClean.push(broker);
       const logger = createLogger({
         kafka: { brokers: broker.brokers, topic: 'outage', connectionTimeoutMillis: 500 },
@@ -104,7 +68,7 @@ describe('log-sdk when Kafka is away', () => {
   }
 
   it('broker killed mid-stream and restarted: no record lost, duplicates only from unacknowledged batches', async () => {
-    const broker = await OwnBroker.reserve();
+    const broker = await RestartableKafka.reserve({ ownerPid: process.pid });
     brokersToClean.push(broker);
     await broker.start();
     await createTopic(broker.brokers, 1, 'restart');
@@ -139,7 +103,7 @@ describe('log-sdk when Kafka is away', () => {
   });
 
   it('while Kafka is unreachable the event loop stays responsive and memory stays bounded', async () => {
-    const broker = await OwnBroker.reserve(); // never started
+    const broker = await RestartableKafka.reserve({ ownerPid: process.pid }); // never started
     const logger = createLogger({
       kafka: { brokers: broker.brokers, topic: 'never', connectionTimeoutMillis: 200 },
       buffer: { maxBytes: 4 * 1024 * 1024 },
