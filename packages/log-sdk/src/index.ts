@@ -19,3 +19,4 @@ export {
 } from './options.js';
 export { dropReasons, type DeliveryStats, type DropReason } from './stats.js';
 export type { KafkaTransportOptions } from './transport.js';
+export { defaultRedactKeys } from './redact.js';

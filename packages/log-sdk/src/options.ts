@@ -101,6 +101,12 @@ export interface LoggerOptions {
   readonly shutdownTimeoutMillis?: number;
   /** Add `trace_id`/`span_id`/`trace_flags` of the active OpenTelemetry span. @defaultValue true */
   readonly traceContext?: boolean;
+  /**
+   * Censor the string values of common secret keys (`password`, `token`, `authorization`,
+   * `cookie` … see `defaultRedactKeys`) at any depth as `[Redacted]`, in addition to `pino.redact`.
+   * @defaultValue true
+   */
+  readonly redactSecrets?: boolean;
 }
 
 /** Everything the transport worker needs: plain data (it crosses a structured clone). */
@@ -124,6 +130,8 @@ export interface TransportConfig {
   readonly shutdownTimeoutMillis: number;
   /** JSON members (without braces) put first in every record; null when records carry them already. */
   readonly identityJson: string | null;
+  /** Censor the values of `defaultRedactKeys` in each record. */
+  readonly redactSecrets: boolean;
   /** Name of the BroadcastChannel for flush requests and stats; null for plain pino transport use. */
   readonly controlChannel: string | null;
 }
@@ -296,7 +304,13 @@ function saslConfig(value: unknown, env: Env): TransportConfig['sasl'] {
 export function resolveTransportConfig(
   options: Pick<
     LoggerOptions,
-    'kafka' | 'batch' | 'buffer' | 'mirrorToStdoutWhenUnavailable' | 'warnIntervalMillis' | 'shutdownTimeoutMillis'
+    | 'kafka'
+    | 'batch'
+    | 'buffer'
+    | 'mirrorToStdoutWhenUnavailable'
+    | 'warnIntervalMillis'
+    | 'shutdownTimeoutMillis'
+    | 'redactSecrets'
   >,
   extra: {
     readonly defaultKey: string | undefined;
@@ -322,6 +336,7 @@ export function resolveTransportConfig(
     );
   }
   const config: TransportConfig = {
+    redactSecrets: boolean(options.redactSecrets, 'redactSecrets', true),
     brokers: brokerList(kafka.brokers, env),
     topic: optionalString(kafka.topic, 'kafka.topic') ?? env.GRAYBRIDGE_KAFKA_TOPIC ?? defaults.topic,
     clientId: optionalString(kafka.clientId, 'kafka.clientId') ?? defaults.clientId,
@@ -391,6 +406,7 @@ export function validateLoggerOptions(options: unknown): LoggerOptions {
   for (const field of ['service', 'version', 'env'] as const) optionalString(checked[field], field);
   boolean(checked.handleSignals, 'handleSignals', true);
   boolean(checked.traceContext, 'traceContext', true);
+  boolean(checked.redactSecrets, 'redactSecrets', true);
   const pino = optionalObject(checked.pino, 'pino');
   if ('transport' in pino)
     throw invalidOption('pino.transport', "nothing: the Kafka transport is graybridge's", pino.transport);

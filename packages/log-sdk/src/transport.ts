@@ -6,6 +6,7 @@ import { statsIntervalMillis } from './control.js';
 import { KafkaDelivery } from './delivery.js';
 import { defaultRecordKey, detectPodIdentity, detectServiceIdentity, identityFields } from './identity.js';
 import { resolveTransportConfig, type LoggerOptions, type TransportConfig } from './options.js';
+import { defaultRedactKeys, secretCensor } from './redact.js';
 
 /** Options of the standalone transport: the logger's delivery options plus service identity. */
 export type KafkaTransportOptions = Pick<
@@ -19,6 +20,7 @@ export type KafkaTransportOptions = Pick<
   | 'mirrorToStdoutWhenUnavailable'
   | 'warnIntervalMillis'
   | 'shutdownTimeoutMillis'
+  | 'redactSecrets'
 >;
 
 /** Set by `createLogger`: the config is resolved on the app thread already. */
@@ -65,8 +67,9 @@ export default function kafkaTransport(options: KafkaTransportOptions | Resolved
     }, statsIntervalMillis);
     statsTimer.unref();
   }
+  const censor = config.redactSecrets ? secretCensor(defaultRedactKeys) : undefined;
   return new LineSink(
-    (line) => delivery.accept(line),
+    censor === undefined ? (line) => delivery.accept(line) : (line) => delivery.accept(censor(line)),
     async () => {
       clearInterval(statsTimer);
       const stats = await delivery.close();

@@ -49,6 +49,7 @@ describe('resolveTransportConfig', () => {
       warnIntervalMillis: 30_000,
       shutdownTimeoutMillis: 5000,
       identityJson: null,
+      redactSecrets: true,
       controlChannel: null,
     });
   });

@@ -38,7 +38,7 @@ describe('log-sdk delivery to a real broker', () => {
     const child = logger.child({ component: 'payments' });
     for (let seq = 0; seq < 2000; seq += 1) {
       if (seq % 2 === 0) logger.info({ seq, card: { number: '4111111111111111', brand: 'visa' } }, 'paid %d', seq);
-      else child.debug({ seq }, 'step');
+      else child.debug({ seq, req: { headers: { authorization: 'Bearer s3cr3t', accept: '*/*' } } }, 'step');
     }
     logger.trace({ seq: -1 }, 'below the level: never sent');
     const stats = await logger.flush();
@@ -71,6 +71,11 @@ describe('log-sdk delivery to a real broker', () => {
     assert.equal(paid.value.msg, 'paid 0');
     assert.equal(paid.value.level, 30);
     assert.equal(step.value.component, 'payments');
+    assert.deepEqual(
+      step.value.req,
+      { headers: { authorization: '[Redacted]', accept: '*/*' } },
+      'censored by default',
+    );
     assert.equal(step.value.level, 20);
   });
 
