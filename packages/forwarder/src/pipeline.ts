@@ -1,10 +1,10 @@
 import type { PodLookup, PodQuery } from '@graybridge/enricher';
 import { deadLetterOf, type DeadLetter, type DeadLetterReason, type DeadLetterSink } from './deadletter/dead-letter.js';
 import { decodeRecord, defaultDecodeOptions, type DecodeOptions } from './decode/decode.js';
-import { defaultGelfLimits, encodeGelf, type GelfLimits } from './encode/gelf.js';
-import { toGelfInput } from './encode/to-gelf.js';
-import { enrichRecord, namesPod, type ExclusionReason } from './enrich/enrich.js';
-import type { KafkaRecord, RecordIdentity } from './record.js';
+import { defaultGelfLimits, type GelfLimits } from './encode/gelf.js';
+import type { ExclusionReason } from './enrich/enrich.js';
+import { inProcessPreparer, type Enrichment, type Preparer } from './preparer.js';
+import type { KafkaRecord } from './record.js';
 import type { Sink } from './sink/sink.js';
 import type { BatchVerdict } from './source/kafka-source.js';
 
@@ -26,6 +26,8 @@ export interface PipelineStats {
   readonly sinkRetries: number;
   /** Batches held because their dead letters could not be stored. */
   readonly deadLetterRetries: number;
+  /** Batches prepared again because the worker preparing them died. */
+  readonly prepareRetries: number;
 }
 
 export interface PipelineOptions {
@@ -44,6 +46,8 @@ export interface PipelineOptions {
   readonly deadLetterDecodeErrors?: boolean;
   /** Added to every message as graybridge's own fields, e.g. `replay_job`. */
   readonly extraFields?: Readonly<Record<string, string>>;
+  /** Where batches are decoded, enriched and encoded. @defaultValue in this thread */
+  readonly preparer?: Preparer;
 }
 
 /**
@@ -65,10 +69,12 @@ export function createPipeline(options: PipelineOptions): {
     decodeErrors: 0,
     sinkRetries: 0,
     deadLetterRetries: 0,
+    prepareRetries: 0,
   };
   const undelivered: Record<UndeliveredReason, number> = { pod_excluded: 0, container_excluded: 0 };
   const deadLettered: Record<DeadLetterReason, number> = { too_large: 0, sink_rejected: 0, decode_error: 0 };
   const limits = options.limits ?? defaultGelfLimits;
+  const decodeOptions = options.decode ?? defaultDecodeOptions;
 
   const store = async (letters: readonly DeadLetter[]): Promise<boolean> => {
     try {
@@ -80,55 +86,34 @@ export function createPipeline(options: PipelineOptions): {
     }
   };
 
+  const preparer =
+    options.preparer ??
+    inProcessPreparer({
+      decode: decodeOptions,
+      limits,
+      deadLetterDecodeErrors: options.deadLetterDecodeErrors === true,
+    });
+  const enrichment: Enrichment = {
+    lookup: options.lookup,
+    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
+  };
+
   /** decode → enrich → encode, once per batch: a held batch is retried from here, not redone. */
   const prepare = async (records: readonly KafkaRecord[]): Promise<PreparedBatch> => {
-    const batch: PreparedBatch = {
-      payloads: [],
-      sources: [],
-      early: [],
+    const prepared = await preparer.prepare(records, enrichment, options.extraFields);
+    return {
+      payloads: prepared.payloads.map((json) => ({ json })),
+      sources: prepared.payloadRecords.map((index) => records[index] as KafkaRecord),
+      early: prepared.early.map(({ index, identity, reason, error }) =>
+        deadLetterOf(records[index] as KafkaRecord, identity, reason, error),
+      ),
       earlyStored: false,
       rejected: undefined,
-      excluded: [],
-      unresolved: 0,
-      truncated: 0,
-      decodeErrors: 0,
+      excluded: prepared.excluded,
+      unresolved: prepared.unresolved,
+      truncated: prepared.truncated,
+      decodeErrors: prepared.decodeErrors,
     };
-    const decodedRecords = records.map((record) => decodeRecord(record, options.decode ?? defaultDecodeOptions));
-    if (options.prefetch !== undefined) {
-      await options.prefetch(decodedRecords.map((decoded) => decoded.identity).filter(namesPod));
-    }
-    for (const [index, record] of records.entries()) {
-      const decoded = decodedRecords[index];
-      if (decoded === undefined) continue;
-      if (decoded.decodeError !== undefined) {
-        batch.decodeErrors += 1;
-        if (options.deadLetterDecodeErrors === true) {
-          const { code, detail } = decoded.decodeError;
-          batch.early.push(deadLetterOf(record, decoded.identity, 'decode_error', `${code}: ${detail}`));
-          continue;
-        }
-      }
-      const outcome = enrichRecord(decoded, options.lookup);
-      if (outcome.kind === 'exclude') {
-        batch.excluded.push(outcome.reason);
-        continue;
-      }
-      if (outcome.enriched.kubernetes.k8s_unresolved !== undefined) batch.unresolved += 1;
-      const input = toGelfInput(outcome.enriched);
-      const encoded = encodeGelf(
-        options.extraFields === undefined ? input : { ...input, own: { ...input.own, ...options.extraFields } },
-        limits,
-      );
-      if (encoded.ok) {
-        if (encoded.truncated.length > 0) batch.truncated += 1;
-        batch.payloads.push({ json: encoded.json });
-        batch.sources.push({ record, identity: decoded.identity });
-      } else {
-        const error = `the GELF message is ${encoded.bytes} bytes with every field truncated; the limit is ${limits.maxMessageBytes}`;
-        batch.early.push(deadLetterOf(record, decoded.identity, 'too_large', error));
-      }
-    }
-    return batch;
   };
   // Keyed by the records array the source hands in again on a retry; gone with it when abandoned.
   const held = new WeakMap<readonly KafkaRecord[], PreparedBatch>();
@@ -138,7 +123,12 @@ export function createPipeline(options: PipelineOptions): {
     async handle(records) {
       let batch = held.get(records);
       if (batch === undefined) {
-        batch = await prepare(records);
+        try {
+          batch = await prepare(records);
+        } catch {
+          counts.prepareRetries += 1; // a worker died: prepare the batch again
+          return 'retry';
+        }
         held.set(records, batch);
       }
       // Dead letters known before sending are stored first (once): if Redis is down nothing is sent.
@@ -154,10 +144,11 @@ export function createPipeline(options: PipelineOptions): {
         }
         const sources = batch.sources;
         batch.rejected = (sent.rejected ?? []).flatMap(({ index, error }) => {
-          const source = sources[index];
-          return source === undefined
+          const record = sources[index];
+          // The identity is decoded again for the rare refused record, not kept for every one.
+          return record === undefined
             ? []
-            : [deadLetterOf(source.record, source.identity, 'sink_rejected', error.message)];
+            : [deadLetterOf(record, decodeRecord(record, decodeOptions).identity, 'sink_rejected', error.message)];
         });
         batch.truncated += sent.shrunk ?? 0;
       }
@@ -180,7 +171,7 @@ export function createPipeline(options: PipelineOptions): {
 interface PreparedBatch {
   readonly payloads: { json: string }[];
   /** The record behind each payload, for its dead letter if the endpoint refuses it. */
-  readonly sources: { record: KafkaRecord; identity: RecordIdentity }[];
+  readonly sources: KafkaRecord[];
   /** Dead letters known before sending (too large, undecodable). */
   readonly early: DeadLetter[];
   earlyStored: boolean;

@@ -1,0 +1,107 @@
+// The pure middle of the pipeline for one batch: decode → enrich → encode. Runs in the main
+// thread or in a worker (prepare-worker.ts); either way the enricher answers lookups in the main
+// thread, so that one watch set (or one Redis reader) serves every worker.
+import type { PodLookup, PodQuery } from '@graybridge/enricher';
+import type { DeadLetterReason } from './deadletter/dead-letter.js';
+import { decodeRecord, type DecodeOptions } from './decode/decode.js';
+import { encodeGelf, type GelfLimits } from './encode/gelf.js';
+import { toGelfInput } from './encode/to-gelf.js';
+import { enrichRecord, namesPod, type ExclusionReason } from './enrich/enrich.js';
+import type { DecodedRecord, KafkaRecord, RecordIdentity } from './record.js';
+
+export interface PrepareOptions {
+  readonly decode: DecodeOptions;
+  readonly limits: GelfLimits;
+  /** Dead-letter records that could not be decoded instead of sending them with `_decode_error`. */
+  readonly deadLetterDecodeErrors: boolean;
+  /** Added to every message as graybridge's own fields, e.g. `replay_job`. */
+  readonly extraFields?: Readonly<Record<string, string>>;
+}
+
+/** What became of a batch's records before sending: plain data, so that it crosses threads. */
+export interface PreparedRecords {
+  /** Encoded GELF documents, in record order. */
+  readonly payloads: string[];
+  /** For each payload, the index of its record in the batch. */
+  readonly payloadRecords: number[];
+  /** Records that become dead letters before sending (undecodable, too large). */
+  readonly early: {
+    readonly index: number;
+    readonly identity: RecordIdentity;
+    readonly reason: DeadLetterReason;
+    readonly error: string;
+  }[];
+  readonly excluded: ExclusionReason[];
+  readonly unresolved: number;
+  /** Messages with fields cut to fit. */
+  readonly truncated: number;
+  readonly decodeErrors: number;
+}
+
+export function decodeAll(records: readonly KafkaRecord[], options: DecodeOptions): DecodedRecord[] {
+  return records.map((record) => decodeRecord(record, options));
+}
+
+/** A lookup's key: queries that are equal as data are one lookup. */
+export function queryKey(query: PodQuery): string {
+  return `${query.namespace ?? ''}\u0000${query.pod ?? ''}\u0000${query.podUid ?? ''}\u0000${query.podIp ?? ''}`;
+}
+
+/** The distinct pods a batch's records name. */
+export function podQueries(decoded: readonly DecodedRecord[]): PodQuery[] {
+  const distinct = new Map<string, PodQuery>();
+  for (const { identity } of decoded) {
+    if (!namesPod(identity)) continue;
+    const key = queryKey(identity);
+    if (!distinct.has(key)) distinct.set(key, identity);
+  }
+  return [...distinct.values()];
+}
+
+/** enrich → encode for a decoded batch. */
+export function prepareDecoded(
+  decoded: readonly DecodedRecord[],
+  lookup: (query: PodQuery) => PodLookup | undefined,
+  options: PrepareOptions,
+): PreparedRecords {
+  const prepared = {
+    payloads: [] as string[],
+    payloadRecords: [] as number[],
+    early: [] as PreparedRecords['early'][number][],
+    excluded: [] as ExclusionReason[],
+    unresolved: 0,
+    truncated: 0,
+    decodeErrors: 0,
+  };
+  const { limits, extraFields } = options;
+  decoded.forEach((record, index) => {
+    if (record.decodeError !== undefined) {
+      prepared.decodeErrors += 1;
+      if (options.deadLetterDecodeErrors) {
+        const { code, detail } = record.decodeError;
+        prepared.early.push({ index, identity: record.identity, reason: 'decode_error', error: `${code}: ${detail}` });
+        return;
+      }
+    }
+    const outcome = enrichRecord(record, lookup);
+    if (outcome.kind === 'exclude') {
+      prepared.excluded.push(outcome.reason);
+      return;
+    }
+    if (outcome.enriched.kubernetes.k8s_unresolved !== undefined) prepared.unresolved += 1;
+    const input = toGelfInput(outcome.enriched);
+    const encoded = encodeGelf(
+      extraFields === undefined ? input : { ...input, own: { ...input.own, ...extraFields } },
+      limits,
+    );
+    if (encoded.ok) {
+      if (encoded.truncated.length > 0) prepared.truncated += 1;
+      prepared.payloads.push(encoded.json);
+      prepared.payloadRecords.push(index);
+    } else {
+      const error = `the GELF message is ${encoded.bytes} bytes with every field truncated; the limit is ${limits.maxMessageBytes}`;
+      prepared.early.push({ index, identity: record.identity, reason: 'too_large', error });
+    }
+  });
+  return prepared;
+}
