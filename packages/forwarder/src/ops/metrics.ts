@@ -10,6 +10,7 @@ export interface MetricSources {
   readonly enricher?: () => EnricherStats | undefined;
   readonly sinkHealthy: () => boolean;
   readonly sinkResentMessages?: () => number;
+  readonly sinkResendsGivenUp?: () => number;
   /** Lag of the partitions assigned to this member. */
   readonly lag?: () => readonly PartitionLag[];
   readonly groupJoined?: () => boolean;
@@ -194,6 +195,14 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
       'graybridge_sink_resent_messages_total',
       'GELF TCP messages written again because their connection broke soon after (duplicates, same _event_id).',
       resent,
+    );
+  const givenUp = sources.sinkResendsGivenUp;
+  if (givenUp)
+    counter(
+      registry,
+      'graybridge_sink_resends_given_up_total',
+      'GELF TCP messages not written again after yet another break: they had been written 4 times already.',
+      givenUp,
     );
 
   const recorders: MetricRecorders = {

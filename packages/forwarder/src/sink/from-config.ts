@@ -50,6 +50,8 @@ export function createSink(gelf: ForwarderConfig['gelf']): {
   breaker: CircuitBreaker;
   /** Messages the TCP sink wrote again after a connection broke (0 for other transports). */
   resentMessages: () => number;
+  /** Messages the TCP sink did not write again, having reached its copies limit. */
+  resendsGivenUp: () => number;
 } {
   const transport = createTransportSink(gelf);
   const breaker = new CircuitBreaker(transport, {
@@ -62,5 +64,6 @@ export function createSink(gelf: ForwarderConfig['gelf']): {
     maxMillis: gelf.retryMaxMillis,
   });
   const resentMessages = (): number => (transport instanceof TcpSink ? transport.resentMessages : 0);
-  return { sink, breaker, resentMessages };
+  const resendsGivenUp = (): number => (transport instanceof TcpSink ? transport.resendsGivenUp : 0);
+  return { sink, breaker, resentMessages, resendsGivenUp };
 }

@@ -42,7 +42,16 @@ interface Written {
   readonly data: Buffer;
   readonly messages: number;
   readonly at: number;
+  /** Times these bytes were written again already. */
+  readonly resends: number;
 }
+
+/**
+ * Copies of the same bytes at most: a connection that breaks every few hundred milliseconds would
+ * otherwise have the same messages written again at every break (30× the traffic in the fault
+ * suite). Beyond it the bytes are given up (counted): by then they were almost surely read.
+ */
+const maxResends = 3;
 
 /**
  * GELF over TCP (or TLS): persistent connections, each message terminated by `\0` (JSON never
@@ -68,6 +77,8 @@ export class TcpSink implements Sink {
   private closing = false;
   /** Messages written again after their connection broke. */
   resentMessages = 0;
+  /** Messages whose connection broke again after their last allowed copy: not written again. */
+  resendsGivenUp = 0;
 
   constructor(private readonly options: TcpSinkOptions) {
     this.endpoint = `${options.tls === undefined ? 'gelf-tcp' : 'gelf-tls'}://${options.host}:${options.port}`;
@@ -99,7 +110,9 @@ export class TcpSink implements Sink {
       const socket = await connection;
       const all = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
       await this.write(socket, all);
-      this.remember(socket, { data: all, messages: messages + resentMessages, at: Date.now() });
+      const at = Date.now();
+      for (const written of resend) this.remember(socket, { ...written, at, resends: written.resends + 1 });
+      if (data !== undefined) this.remember(socket, { data, messages, at, resends: 0 });
       this.lastFailure = undefined;
       this.resentMessages += resentMessages;
       return undefined;
@@ -131,7 +144,11 @@ export class TcpSink implements Sink {
     this.recent.delete(socket);
     if (this.closing) return;
     const since = Date.now() - (this.options.resendWindowMillis ?? 2000);
-    this.unconfirmed.push(...list.filter((written) => written.at >= since));
+    for (const written of list) {
+      if (written.at < since) continue;
+      if (written.resends < maxResends) this.unconfirmed.push(written);
+      else this.resendsGivenUp += written.messages;
+    }
     this.scheduleResend(100);
   }
 

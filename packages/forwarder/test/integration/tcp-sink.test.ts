@@ -92,6 +92,25 @@ describe('GELF TCP sink against a real endpoint', () => {
     }
   });
 
+  it('writes the same bytes at most 4 times when every connection is reset unread, then counts them given up', async () => {
+    const server = createServer((socket) => {
+      socket.pause();
+      setTimeout(() => socket.resetAndDestroy(), 100);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const sink = new TcpSink({ host: '127.0.0.1', port, connections: 1, resendWindowMillis: 2000 });
+    try {
+      assert.equal((await sink.send(batchOf(0, 100))).kind, 'sent');
+      await until(() => sink.resendsGivenUp === 100, 10_000);
+      assert.equal(sink.resentMessages, 300);
+    } finally {
+      await sink.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('reports an unreachable endpoint as retryable, naming it, and reconnects once it is back', async () => {
     const port = await freePort();
     const sink = new TcpSink({ host: '127.0.0.1', port, connections: 1, connectTimeoutMillis: 1000 });
