@@ -293,21 +293,14 @@ async function countingEndpoint(): Promise<{ server: Server; port: number; count
   return { server, port: (server.address() as { port: number }).port, count: () => frames, first: () => first };
 }
 
-async function timeForwarder(
-  brokers: string[],
-  topic: string,
-  kubeconfig: string,
-  run: number,
-  workers = defaultWorkers,
-): Promise<ReaderResult> {
+async function timeForwarder(brokers: string[], topic: string, kubeconfig: string, run: number): Promise<ReaderResult> {
   const endpoint = await countingEndpoint();
   const child = spawn(process.execPath, [cli, 'forward'], {
     env: {
       PATH: process.env.PATH ?? '',
       GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
       GRAYBRIDGE_KAFKA_TOPICS: topic,
-      GRAYBRIDGE_KAFKA_GROUP_ID: `bench-forwarder-${run}-${workers}`,
-      GRAYBRIDGE_DECODE_WORKERS: String(workers),
+      GRAYBRIDGE_KAFKA_GROUP_ID: `bench-forwarder-${run}`,
       GRAYBRIDGE_GELF_HOST: '127.0.0.1',
       GRAYBRIDGE_GELF_PORT: String(endpoint.port),
       GRAYBRIDGE_KUBERNETES_KUBECONFIG: kubeconfig,
@@ -337,10 +330,6 @@ async function timeForwarder(
     throw new Error(`messages were not enriched: ${endpoint.first()}`);
   return { rate: records / seconds, rssMiB: peakRssMiB, cpuPer100k: ((cpuSeconds - cpuAtStart) * 100_000) / records };
 }
-
-/** `decode.workers` as shipped; the other counts are measured beside it. */
-const defaultWorkers = 0;
-const otherWorkers = [1, 2] as const;
 
 const latencyRate = 10_000;
 const latencySeconds = 10;
@@ -485,7 +474,6 @@ async function main(): Promise<void> {
     const rsyslogVersion = /rsyslogd\s+(\S+)/.exec(execFileSync(rsyslogd, ['-v'], { encoding: 'utf8' }))?.[1] ?? '?';
     const kcat = samples();
     const ours = samples();
-    const oursWith = new Map(otherWorkers.map((workers) => [workers, samples()]));
     const rsyslog = samples();
     const received: number[] = [];
     const clients: { kafkajs: number[]; platformatic: number[] } = { kafkajs: [], platformatic: [] };
@@ -508,8 +496,6 @@ async function main(): Promise<void> {
       }
       add(ours, f);
       add(rsyslog, r);
-      for (const workers of otherWorkers)
-        add(oursWith.get(workers) ?? samples(), await timeForwarder(brokers, topic, kubeconfig, run, workers));
       received.push(r.received);
       vsKcat.push(f.rate / k.rate);
       vsRsyslog.push(f.rate / r.rate);
@@ -555,14 +541,7 @@ RSS is the peak (VmHWM), CPU is user + system seconds per 100,000 records (grayb
 | @platformatic/kafka alone (no processing) | ${format(summarize(clients.platformatic))} | | |
 | kafkajs 2.2.4 alone (no processing) | ${format(summarize(clients.kafkajs))} | | |
 | rsyslog (imkafka + mmjsonparse + mmkubernetes + GELF TCP) | ${format(summarize(rsyslog.rate))} | ${format(summarize(rsyslog.rss))} | ${format(summarize(rsyslog.cpu), 2)} |
-| graybridge forward (decode + enrich + GELF TCP), stages in the main thread (default) | ${format(summarize(ours.rate))} | ${format(summarize(ours.rss))} | ${format(summarize(ours.cpu), 2)} |
-${otherWorkers
-  .map((workers) => {
-    const s = oursWith.get(workers) ?? samples();
-    const label = `${workers} prepare worker${workers === 1 ? '' : 's'}`;
-    return `| graybridge forward, ${label} (\`decode.workers: ${workers}\`) | ${format(summarize(s.rate))} | ${format(summarize(s.rss))} | ${format(summarize(s.cpu), 2)} |`;
-  })
-  .join('\n')}
+| graybridge forward (decode + enrich + GELF TCP) | ${format(summarize(ours.rate))} | ${format(summarize(ours.rss))} | ${format(summarize(ours.cpu), 2)} |
 
 Ratios of graybridge forward's rate to the other reader's in the same run, median (min–max):
 

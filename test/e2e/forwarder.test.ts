@@ -67,8 +67,6 @@ describe('graybridge forward end to end: SDK → Kafka → forwarder → GELF, m
       const forwarder = await startForwarderProcess(
         forwarderEnv(topic, `e2e-${transport}`, {
           GRAYBRIDGE_GELF_TRANSPORT: transport,
-          // One transport goes through the prepare worker pool, end to end.
-          ...(transport === 'tcp' ? { GRAYBRIDGE_DECODE_WORKERS: '2' } : {}),
           ...(transport === 'http'
             ? { GRAYBRIDGE_GELF_URL: `http://127.0.0.1:${port}/gelf` }
             : { GRAYBRIDGE_GELF_HOST: '127.0.0.1', GRAYBRIDGE_GELF_PORT: port }),

@@ -18,8 +18,6 @@ export const ForwarderErrorCodes = {
   sourceUnavailable: 'GB_FORWARDER_SOURCE_UNAVAILABLE',
   /** Dead letters could not be stored (Redis down): the batch waits, nothing is committed. */
   deadLetterUnavailable: 'GB_FORWARDER_DEAD_LETTER_UNAVAILABLE',
-  /** A worker thread preparing a batch died: the batch is held and prepared again. */
-  prepareFailed: 'GB_FORWARDER_PREPARE_FAILED',
 } as const;
 
 export type ForwarderErrorCode = (typeof ForwarderErrorCodes)[keyof typeof ForwarderErrorCodes];

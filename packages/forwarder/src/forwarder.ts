@@ -18,7 +18,6 @@ import { defaultGelfLimits } from './encode/gelf.js';
 import { registerForwarderMetrics } from './ops/metrics.js';
 import { startOpsServer, type Check, type OpsServer } from './ops/server.js';
 import { createPipeline, type PipelineStats } from './pipeline.js';
-import { WorkerPreparer, type Preparer } from './preparer.js';
 import type { KafkaRecord } from './record.js';
 import { createSink } from './sink/from-config.js';
 import type { Sink } from './sink/sink.js';
@@ -115,8 +114,6 @@ export function pipelineFromConfig(
     readonly enricher: () => Enricher | undefined;
     readonly deadLetters: DeadLetterSink;
     readonly extraFields?: Readonly<Record<string, string>>;
-    /** Where batches are prepared; default: in this thread. */
-    readonly preparer?: Preparer;
   },
 ): ReturnType<typeof createPipeline> {
   return createPipeline({
@@ -128,21 +125,7 @@ export function pipelineFromConfig(
     decode: { maxRecordBytes: config.decode.maxRecordBytes },
     limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
     ...(parts.extraFields === undefined ? {} : { extraFields: parts.extraFields }),
-    ...(parts.preparer === undefined ? {} : { preparer: parts.preparer }),
   });
-}
-
-/** The prepare stage as the config asks: `decode.workers` threads, or this one. */
-export function preparerFromConfig(config: ForwarderConfig): Preparer | undefined {
-  if (config.decode.workers === 0) return undefined;
-  return new WorkerPreparer(
-    {
-      decode: { maxRecordBytes: config.decode.maxRecordBytes },
-      limits: { ...defaultGelfLimits, maxMessageBytes: config.gelf.maxMessageBytes },
-      deadLetterDecodeErrors: config.deadLetters.decodeErrors,
-    },
-    config.decode.workers,
-  );
 }
 
 /** Ready while every watch is watching; otherwise which one is not, and why. */
@@ -216,14 +199,12 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     };
   };
   // The live stream's pipeline, and one per replay job (its messages carry _replay_job).
-  const preparer = preparerFromConfig(config);
   const pipelineWith = (extraFields?: Readonly<Record<string, string>>) =>
     pipelineFromConfig(config, {
       sink,
       enricher: () => enricher,
       deadLetters: deadLetterQueue ?? loggingDeadLetters(logger),
       ...(extraFields === undefined ? {} : { extraFields }),
-      ...(preparer === undefined ? {} : { preparer }),
     });
   const pipeline = pipelineWith();
   const recorders = registerForwarderMetrics(registry, {
@@ -309,14 +290,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
   } catch (error) {
     clearInterval(watchReadiness);
     clearInterval(queueMaintenance);
-    await Promise.allSettled([
-      source.stop(),
-      enricher?.stop(),
-      sink.close(),
-      ops.close(),
-      deadLetterQueue?.close(),
-      preparer?.close(),
-    ]);
+    await Promise.allSettled([source.stop(), enricher?.stop(), sink.close(), ops.close(), deadLetterQueue?.close()]);
     throw error;
   }
 
@@ -334,13 +308,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
         ),
         sleep(config.ops.drainTimeoutMillis, false, { ref: false }),
       ]);
-      await Promise.allSettled([
-        replayWorker?.close(),
-        enricher?.stop(),
-        sink.close(),
-        deadLetterQueue?.close(),
-        preparer?.close(),
-      ]);
+      await Promise.allSettled([replayWorker?.close(), enricher?.stop(), sink.close(), deadLetterQueue?.close()]);
       await ops.close();
       return { drained };
     },

@@ -1,10 +1,10 @@
 import type { PodLookup, PodQuery } from '@graybridge/enricher';
 import { deadLetterOf, type DeadLetter, type DeadLetterReason, type DeadLetterSink } from './deadletter/dead-letter.js';
-import { decodeRecord, defaultDecodeOptions, type DecodeOptions } from './decode/decode.js';
+import { defaultDecodeOptions, type DecodeOptions } from './decode/decode.js';
 import { defaultGelfLimits, type GelfLimits } from './encode/gelf.js';
 import type { ExclusionReason } from './enrich/enrich.js';
-import { inProcessPreparer, type Enrichment, type Preparer } from './preparer.js';
-import type { KafkaRecord } from './record.js';
+import { decodeAll, podQueries, prepareDecoded } from './prepare.js';
+import type { KafkaRecord, RecordIdentity } from './record.js';
 import type { Sink } from './sink/sink.js';
 import type { BatchVerdict } from './source/kafka-source.js';
 
@@ -26,8 +26,6 @@ export interface PipelineStats {
   readonly sinkRetries: number;
   /** Batches held because their dead letters could not be stored. */
   readonly deadLetterRetries: number;
-  /** Batches prepared again because the worker preparing them died. */
-  readonly prepareRetries: number;
 }
 
 export interface PipelineOptions {
@@ -46,8 +44,6 @@ export interface PipelineOptions {
   readonly deadLetterDecodeErrors?: boolean;
   /** Added to every message as graybridge's own fields, e.g. `replay_job`. */
   readonly extraFields?: Readonly<Record<string, string>>;
-  /** Where batches are decoded, enriched and encoded. @defaultValue in this thread */
-  readonly preparer?: Preparer;
 }
 
 /**
@@ -69,7 +65,6 @@ export function createPipeline(options: PipelineOptions): {
     decodeErrors: 0,
     sinkRetries: 0,
     deadLetterRetries: 0,
-    prepareRetries: 0,
   };
   const undelivered: Record<UndeliveredReason, number> = { pod_excluded: 0, container_excluded: 0 };
   const deadLettered: Record<DeadLetterReason, number> = { too_large: 0, sink_rejected: 0, decode_error: 0 };
@@ -86,24 +81,22 @@ export function createPipeline(options: PipelineOptions): {
     }
   };
 
-  const preparer =
-    options.preparer ??
-    inProcessPreparer({
-      decode: decodeOptions,
-      limits,
-      deadLetterDecodeErrors: options.deadLetterDecodeErrors === true,
-    });
-  const enrichment: Enrichment = {
-    lookup: options.lookup,
-    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
+  const prepareOptions = {
+    decode: decodeOptions,
+    limits,
+    deadLetterDecodeErrors: options.deadLetterDecodeErrors === true,
+    ...(options.extraFields === undefined ? {} : { extraFields: options.extraFields }),
   };
 
   /** decode → enrich → encode, once per batch: a held batch is retried from here, not redone. */
   const prepare = async (records: readonly KafkaRecord[]): Promise<PreparedBatch> => {
-    const prepared = await preparer.prepare(records, enrichment, options.extraFields);
+    const decoded = decodeAll(records, decodeOptions);
+    const queries = podQueries(decoded);
+    if (options.prefetch !== undefined && queries.length > 0) await options.prefetch(queries);
+    const prepared = prepareDecoded(decoded, options.lookup, prepareOptions);
     return {
       payloads: prepared.payloads.map((json) => ({ json })),
-      sources: prepared.payloadRecords.map((index) => records[index] as KafkaRecord),
+      sources: prepared.payloadRecords.map((index) => decoded[index] as DecodedSource),
       early: prepared.early.map(({ index, identity, reason, error }) =>
         deadLetterOf(records[index] as KafkaRecord, identity, reason, error),
       ),
@@ -123,12 +116,7 @@ export function createPipeline(options: PipelineOptions): {
     async handle(records) {
       let batch = held.get(records);
       if (batch === undefined) {
-        try {
-          batch = await prepare(records);
-        } catch {
-          counts.prepareRetries += 1; // a worker died: prepare the batch again
-          return 'retry';
-        }
+        batch = await prepare(records);
         held.set(records, batch);
       }
       // Dead letters known before sending are stored first (once): if Redis is down nothing is sent.
@@ -144,11 +132,10 @@ export function createPipeline(options: PipelineOptions): {
         }
         const sources = batch.sources;
         batch.rejected = (sent.rejected ?? []).flatMap(({ index, error }) => {
-          const record = sources[index];
-          // The identity is decoded again for the rare refused record, not kept for every one.
-          return record === undefined
+          const source = sources[index];
+          return source === undefined
             ? []
-            : [deadLetterOf(record, decodeRecord(record, decodeOptions).identity, 'sink_rejected', error.message)];
+            : [deadLetterOf(source.source, source.identity, 'sink_rejected', error.message)];
         });
         batch.truncated += sent.shrunk ?? 0;
       }
@@ -167,11 +154,17 @@ export function createPipeline(options: PipelineOptions): {
   };
 }
 
+/** A record and who it says it came from. */
+interface DecodedSource {
+  readonly source: KafkaRecord;
+  readonly identity: RecordIdentity;
+}
+
 /** A batch decoded, enriched and encoded, and how far its delivery got. */
 interface PreparedBatch {
   readonly payloads: { json: string }[];
   /** The record behind each payload, for its dead letter if the endpoint refuses it. */
-  readonly sources: KafkaRecord[];
+  readonly sources: DecodedSource[];
   /** Dead letters known before sending (too large, undecodable). */
   readonly early: DeadLetter[];
   earlyStored: boolean;

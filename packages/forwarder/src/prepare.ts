@@ -1,6 +1,5 @@
-// The pure middle of the pipeline for one batch: decode → enrich → encode. Runs in the main
-// thread or in a worker (prepare-worker.ts); either way the enricher answers lookups in the main
-// thread, so that one watch set (or one Redis reader) serves every worker.
+// The pure middle of the pipeline for one batch: decode → enrich → encode, with the enricher's
+// lookup passed in. I/O (the source, prefetch, the sink, dead letters) stays in pipeline.ts.
 import type { PodLookup, PodQuery } from '@graybridge/enricher';
 import type { DeadLetterReason } from './deadletter/dead-letter.js';
 import { decodeRecord, type DecodeOptions } from './decode/decode.js';
@@ -18,7 +17,7 @@ export interface PrepareOptions {
   readonly extraFields?: Readonly<Record<string, string>>;
 }
 
-/** What became of a batch's records before sending: plain data, so that it crosses threads. */
+/** What became of a batch's records before sending. */
 export interface PreparedRecords {
   /** Encoded GELF documents, in record order. */
   readonly payloads: string[];

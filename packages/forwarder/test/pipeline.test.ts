@@ -181,7 +181,6 @@ describe('createPipeline', () => {
       decodeErrors: 0,
       sinkRetries: 1,
       deadLetterRetries: 0,
-      prepareRetries: 0,
       undelivered: { pod_excluded: 0, container_excluded: 0 },
       deadLettered: { too_large: 0, sink_rejected: 0, decode_error: 0 },
     });

@@ -341,13 +341,6 @@ export const forwarderConfigSchema = {
       max: 100 * 1024 * 1024,
       doc: 'Larger records are not parsed: their start is kept as text with `_decode_error=too_large`.',
     },
-    workers: {
-      type: 'integer',
-      default: 0,
-      min: 0,
-      max: 32,
-      doc: 'Worker threads that decode, enrich and encode batches while the main thread reads Kafka and writes to Graylog; 0 (the default, fastest as measured on 2 cores: docs/benchmarks.md) does it all in the main thread.',
-    },
   },
   ops: {
     port: { type: 'integer', default: 9464, min: 0, max: 65535, doc: 'Admin port: /metrics, /healthz, /readyz.' },

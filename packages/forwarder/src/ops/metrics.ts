@@ -160,12 +160,6 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
   );
   counter(
     registry,
-    'graybridge_prepare_retries_total',
-    'Batches prepared again because the worker thread preparing them died.',
-    () => pipeline().prepareRetries,
-  );
-  counter(
-    registry,
     'graybridge_batches_committed_total',
     'Batches committed to Kafka after delivery.',
     () => source().commits,

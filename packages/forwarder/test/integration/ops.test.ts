@@ -18,7 +18,6 @@ describe('admin port: /metrics, /healthz, /readyz over HTTP', () => {
       undelivered: { pod_excluded: 0, container_excluded: 0 },
       deadLettered: { too_large: 0, sink_rejected: 0, decode_error: 0 },
       deadLetterRetries: 0,
-      prepareRetries: 0,
     };
     let sinkUp = false;
     registerForwarderMetrics(registry, {
