@@ -129,7 +129,7 @@ describe('no loss under faults: load through the SDK, graybridge forward hurt, e
       const restarted = Date.now();
       await load.terminate();
       const expected = load.expected();
-      const total = [...expected.values()].reduce((a, b) => a + b, 0);
+      const total = load.total();
       const recoverySeconds = await secondsUntil(restarted, () => checker.unique() >= total, `all ${total} records`);
       await until(() => lagIsZero(last), 20_000, 'lag 0');
       await stopCleanly(last);
@@ -190,7 +190,7 @@ describe('no loss under faults: load through the SDK, graybridge forward hurt, e
         const recoverySeconds = await secondsUntil(ended, () => lagIsZero(forwarder), 'lag back to 0');
         await load.terminate();
         const expected = load.expected();
-        const total = [...expected.values()].reduce((a, b) => a + b, 0);
+        const total = load.total();
         // A shortfall is reported by the verdict below, with the records that are missing.
         await until(() => checker.unique() >= total, 60_000, `all ${total} records`).catch(() => undefined);
         await until(() => lagIsZero(forwarder), 20_000, 'lag 0 at the end');
@@ -255,7 +255,7 @@ describe('no loss under faults: load through the SDK, graybridge forward hurt, e
       const recoverySeconds = await secondsUntil(restarted, () => lagIsZero(forwarder), 'lag back to 0');
       const reports = await load.terminate();
       const expected = load.expected();
-      const total = [...expected.values()].reduce((a, b) => a + b, 0);
+      const total = load.total();
       await until(() => checker.unique() >= total, 60_000, `all ${total} records`);
       const dropped = reports.reduce((sum, r) => sum + r.stats.droppedRecords.queue_full, 0);
       const verdict = checker.verdict(expected);
@@ -321,7 +321,7 @@ describe('no loss under faults: load through the SDK, graybridge forward hurt, e
         processes = [...processes.filter((p) => p !== apiserver), await startApiserver(kube.apiserver)];
         const reports = await load.terminate();
         const expected = load.expected();
-        const total = [...expected.values()].reduce((a, b) => a + b, 0);
+        const total = load.total();
         const back = Date.now();
         const recoverySeconds = await secondsUntil(back, () => checker.unique() >= total, `all ${total} records`);
         const unenriched = checker.messages().filter((m) => m.fields.k8s_owner_name !== 'checkout').length;
@@ -396,7 +396,7 @@ describe('no loss under faults: load through the SDK, graybridge forward hurt, e
         const recoverySeconds = await secondsUntil(back, () => lagIsZero(forwarder), 'lag back to 0');
         await load.terminate();
         const expected = load.expected();
-        const total = [...expected.values()].reduce((a, b) => a + b, 0);
+        const total = load.total();
         const poisoned = [...expected.values()].reduce((sum, n) => sum + Math.floor(n / 25), 0);
         await until(() => checker.unique() >= total - poisoned, 60_000, `all ${total - poisoned} deliverable records`);
         await until(() => lagIsZero(forwarder), 20_000, 'lag 0 at the end');

@@ -104,11 +104,6 @@ export class Load {
     return new Load(processes, options);
   }
 
-  /** Records logged so far over all pods (from their last progress reports). */
-  logged(): number {
-    return this.processes.reduce((sum, p) => sum + ((p.final ?? p.latest)?.logged ?? 0), 0);
-  }
-
   /** The pods' latest reports. */
   reports(): LoadgenReport[] {
     return this.processes.flatMap((p) => p.final ?? p.latest ?? []);
@@ -134,6 +129,11 @@ export class Load {
   /** Expected sequence numbers per source: 0 … logged-1. */
   expected(): Map<string, number> {
     return new Map(this.reports().map((r) => [r.source, r.logged]));
+  }
+
+  /** Records logged over all pods, by their latest reports. */
+  total(): number {
+    return this.reports().reduce((sum, r) => sum + r.logged, 0);
   }
 
   /** SIGKILL to every pod still running (cleanup after a failed test). */

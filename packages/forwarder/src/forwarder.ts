@@ -148,7 +148,7 @@ export function watchesCheck(stats: EnricherStats): Check {
 export async function startForwarder(config: ForwarderConfig, logger: Logger): Promise<RunningForwarder> {
   const { tls, sasl } = kafkaConnectionOf(config.kafka, config.kafka.clientId);
   const security = { ...(tls === undefined ? {} : { tls }), ...(sasl === undefined ? {} : { sasl }) };
-  const { sink, breaker, resentMessages, resendsGivenUp } = createSink(config.gelf);
+  const { sink, breaker, resends } = createSink(config.gelf);
   const deadLetterQueue =
     config.redis.url === undefined
       ? undefined
@@ -211,8 +211,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     pipeline: () => pipeline.stats(),
     source: () => source.stats(),
     sinkHealthy: () => breaker.healthy(),
-    sinkResentMessages: resentMessages,
-    sinkResendsGivenUp: resendsGivenUp,
+    sinkResends: resends,
     lag: () => source.lag(),
     groupJoined: () => source.groupStatus().joined,
     ...(config.kubernetes.enabled ? { enricher: () => enricher?.stats() } : {}),

@@ -406,7 +406,6 @@ export function validateLoggerOptions(options: unknown): LoggerOptions {
   for (const field of ['service', 'version', 'env'] as const) optionalString(checked[field], field);
   boolean(checked.handleSignals, 'handleSignals', true);
   boolean(checked.traceContext, 'traceContext', true);
-  boolean(checked.redactSecrets, 'redactSecrets', true);
   const pino = optionalObject(checked.pino, 'pino');
   if ('transport' in pino)
     throw invalidOption('pino.transport', "nothing: the Kafka transport is graybridge's", pino.transport);

@@ -9,8 +9,8 @@ export interface MetricSources {
   /** Undefined until the enricher has started. */
   readonly enricher?: () => EnricherStats | undefined;
   readonly sinkHealthy: () => boolean;
-  readonly sinkResentMessages?: () => number;
-  readonly sinkResendsGivenUp?: () => number;
+  /** The TCP sink's resends after broken connections. */
+  readonly sinkResends?: () => { readonly resent: number; readonly givenUp: number };
   /** Lag of the partitions assigned to this member. */
   readonly lag?: () => readonly PartitionLag[];
   readonly groupJoined?: () => boolean;
@@ -182,22 +182,21 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
     '1 while the sink can deliver, 0 while it is failing or its circuit is open.',
     () => (sources.sinkHealthy() ? 1 : 0),
   );
-  const resent = sources.sinkResentMessages;
-  if (resent)
+  const resends = sources.sinkResends;
+  if (resends) {
     counter(
       registry,
       'graybridge_sink_resent_messages_total',
       'GELF TCP messages written again because their connection broke soon after (duplicates, same _event_id).',
-      resent,
+      () => resends().resent,
     );
-  const givenUp = sources.sinkResendsGivenUp;
-  if (givenUp)
     counter(
       registry,
       'graybridge_sink_resends_given_up_total',
       'GELF TCP messages not written again after yet another break: they had been written 4 times already.',
-      givenUp,
+      () => resends().givenUp,
     );
+  }
 
   const recorders: MetricRecorders = {
     observeBatch: (seconds, outcome) => batchSeconds.observe({ outcome }, seconds),

@@ -3,7 +3,7 @@ import type { ForwarderConfig } from '../config/schema.js';
 import { HttpSink } from './http.js';
 import { CircuitBreaker, withRetry } from './resilient.js';
 import type { Sink } from './sink.js';
-import { TcpSink } from './tcp.js';
+import { TcpSink, type TcpResends } from './tcp.js';
 import { UdpSink } from './udp.js';
 
 /** The transport sink the config names, without wrappers. */
@@ -48,10 +48,8 @@ export function createTransportSink(gelf: ForwarderConfig['gelf']): Sink {
 export function createSink(gelf: ForwarderConfig['gelf']): {
   sink: Sink;
   breaker: CircuitBreaker;
-  /** Messages the TCP sink wrote again after a connection broke (0 for other transports). */
-  resentMessages: () => number;
-  /** Messages the TCP sink did not write again, having reached its copies limit. */
-  resendsGivenUp: () => number;
+  /** The TCP sink's resends after broken connections (zeros for other transports). */
+  resends: () => TcpResends;
 } {
   const transport = createTransportSink(gelf);
   const breaker = new CircuitBreaker(transport, {
@@ -63,7 +61,6 @@ export function createSink(gelf: ForwarderConfig['gelf']): {
     initialMillis: gelf.retryInitialMillis,
     maxMillis: gelf.retryMaxMillis,
   });
-  const resentMessages = (): number => (transport instanceof TcpSink ? transport.resentMessages : 0);
-  const resendsGivenUp = (): number => (transport instanceof TcpSink ? transport.resendsGivenUp : 0);
-  return { sink, breaker, resentMessages, resendsGivenUp };
+  const resends = (): TcpResends => (transport instanceof TcpSink ? transport.resends() : { resent: 0, givenUp: 0 });
+  return { sink, breaker, resends };
 }

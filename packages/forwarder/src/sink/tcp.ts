@@ -37,6 +37,13 @@ const tlsErrorCodes = new Set([
   'CERT_UNTRUSTED',
 ]);
 
+export interface TcpResends {
+  /** Messages written again because their connection broke within the resend window. */
+  readonly resent: number;
+  /** Messages whose connection broke again after their last allowed copy: not written again. */
+  readonly givenUp: number;
+}
+
 /** Bytes written on a connection, kept for the resend window. */
 interface Written {
   readonly data: Buffer;
@@ -75,14 +82,16 @@ export class TcpSink implements Sink {
   private unconfirmed: Written[] = [];
   private resendTimer: NodeJS.Timeout | undefined;
   private closing = false;
-  /** Messages written again after their connection broke. */
-  resentMessages = 0;
-  /** Messages whose connection broke again after their last allowed copy: not written again. */
-  resendsGivenUp = 0;
+  private readonly resendCounts = { resent: 0, givenUp: 0 };
 
   constructor(private readonly options: TcpSinkOptions) {
     this.endpoint = `${options.tls === undefined ? 'gelf-tcp' : 'gelf-tls'}://${options.host}:${options.port}`;
     this.slots = new Array<Promise<Socket> | undefined>(Math.max(1, options.connections ?? 2)).fill(undefined);
+  }
+
+  /** Messages written again after their connection broke, and those given up after the last copy. */
+  resends(): TcpResends {
+    return { ...this.resendCounts };
   }
 
   healthy(): boolean {
@@ -114,7 +123,7 @@ export class TcpSink implements Sink {
       for (const written of resend) this.remember(socket, { ...written, at, resends: written.resends + 1 });
       if (data !== undefined) this.remember(socket, { data, messages, at, resends: 0 });
       this.lastFailure = undefined;
-      this.resentMessages += resentMessages;
+      this.resendCounts.resent += resentMessages;
       return undefined;
     } catch (error) {
       this.unconfirmed = [...resend, ...this.unconfirmed];
@@ -147,7 +156,7 @@ export class TcpSink implements Sink {
     for (const written of list) {
       if (written.at < since) continue;
       if (written.resends < maxResends) this.unconfirmed.push(written);
-      else this.resendsGivenUp += written.messages;
+      else this.resendCounts.givenUp += written.messages;
     }
     this.scheduleResend(100);
   }

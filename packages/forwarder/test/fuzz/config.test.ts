@@ -16,17 +16,10 @@ import { stringify as toYaml } from 'yaml';
 import { configLeaves, loadConfig, type ConfigInputs, type ConfigLeaf } from '../../src/config/load.js';
 import type { Field } from '../../src/config/schema.js';
 import { ForwarderError, ForwarderErrorCodes } from '../../src/errors.js';
+import { fuzzRuns, fuzzSeed } from './settings.js';
 
-function envInteger(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text.trim() === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${text}`);
-  return value;
-}
-
-const seed = envInteger('GRAYBRIDGE_FUZZ_SEED', 20_260_110);
-const configs = Math.max(3000, Math.ceil(envInteger('GRAYBRIDGE_FUZZ_RUNS', 0) / 10));
+const seed = fuzzSeed;
+const configs = Math.max(3000, Math.ceil(fuzzRuns(0) / 10));
 
 const leaves = configLeaves();
 const dir = mkdtempSync(join(tmpdir(), 'graybridge-config-fuzz-'));

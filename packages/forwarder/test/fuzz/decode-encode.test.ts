@@ -24,19 +24,11 @@ import { decodeGelfPayload, javaTrim } from '../../src/receiver/graylog-rules.js
 import { maxChunks } from '../../src/receiver/chunks.js';
 import type { KafkaRecord } from '../../src/record.js';
 import type { GelfPayload, RejectedPayload, Sink, SinkOutcome } from '../../src/sink/sink.js';
+import { fuzzRuns, fuzzSeed } from './settings.js';
 
 const defaultRecords = 20_000;
-const defaultSeed = 20_260_110;
 /** The worker is stopped when no batch has finished for this long. */
 const stallMillis = 60_000;
-
-function envInteger(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text.trim() === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${text}`);
-  return value;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The plan: which properties, how many records each. Shared by the test and its worker.
@@ -1105,8 +1097,8 @@ const hugeExamples: [[BuiltSpec], Transport, boolean][] = [
 // Main thread: one test per property, fed by the worker.
 
 function defineTests(): void {
-  const seed = envInteger('GRAYBRIDGE_FUZZ_SEED', defaultSeed);
-  const records = envInteger('GRAYBRIDGE_FUZZ_RUNS', defaultRecords);
+  const seed = fuzzSeed;
+  const records = fuzzRuns(defaultRecords);
 
   describe(`decode → enrich → encode fuzzing (${records} records, seed ${seed})`, () => {
     const results = new Map<string, { resolve: (m: WorkerMessage) => void; promise: Promise<WorkerMessage> }>();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, makeServerCertificate } from '@graybridge/rig';
@@ -34,6 +34,13 @@ async function until(check: () => boolean, timeoutMillis = 5000): Promise<void> 
     if (Date.now() > deadline) throw new Error('timed out');
     await sleep(20);
   }
+}
+
+/** A raw TCP endpoint listening on a free loopback port: the port. */
+async function listening(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
 }
 
 describe('GELF TCP sink against a real endpoint', () => {
@@ -74,21 +81,18 @@ describe('GELF TCP sink against a real endpoint', () => {
         frames.push(...parts);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const sink = new TcpSink({ host: '127.0.0.1', port, connections: 1, resendWindowMillis: 2000 });
+    const sink = new TcpSink({ host: '127.0.0.1', port: await listening(server), connections: 1 });
     try {
       assert.equal((await sink.send(batchOf(0, 100))).kind, 'sent');
       await until(() => frames.length >= 100, 5000);
-      assert.equal(sink.resentMessages, 100);
+      assert.deepEqual(sink.resends(), { resent: 100, givenUp: 0 });
       assert.deepEqual(
         frames.map((frame) => (JSON.parse(frame) as { _seq: number })._seq),
         Array.from({ length: 100 }, (_, i) => i),
       );
     } finally {
       await sink.close();
-      await new Promise((resolve) => server.close(resolve));
+      server.close();
     }
   });
 
@@ -97,17 +101,14 @@ describe('GELF TCP sink against a real endpoint', () => {
       socket.pause();
       setTimeout(() => socket.resetAndDestroy(), 100);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const sink = new TcpSink({ host: '127.0.0.1', port, connections: 1, resendWindowMillis: 2000 });
+    const sink = new TcpSink({ host: '127.0.0.1', port: await listening(server), connections: 1 });
     try {
       assert.equal((await sink.send(batchOf(0, 100))).kind, 'sent');
-      await until(() => sink.resendsGivenUp === 100, 10_000);
-      assert.equal(sink.resentMessages, 300);
+      await until(() => sink.resends().givenUp === 100, 10_000);
+      assert.deepEqual(sink.resends(), { resent: 300, givenUp: 100 });
     } finally {
       await sink.close();
-      await new Promise((resolve) => server.close(resolve));
+      server.close();
     }
   });
 
