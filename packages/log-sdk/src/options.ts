@@ -58,7 +58,7 @@ export interface KafkaOptions {
 }
 
 export interface BatchOptions {
-  /** @defaultValue 500 */
+  /** @defaultValue 10000 */
   readonly maxRecords?: number;
   /** @defaultValue 1048576 (1 MiB) */
   readonly maxBytes?: number;
@@ -144,7 +144,7 @@ export const defaults = {
   connectionTimeoutMillis: 3000,
   requestTimeoutMillis: 30_000,
   maxRecordBytes: 1_000_000,
-  batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMillis: 20 },
+  batch: { maxRecords: 10_000, maxBytes: 1_048_576, lingerMillis: 20 },
   buffer: { maxRecords: 50_000, maxBytes: 67_108_864, dropPolicy: 'drop-newest' },
   mirrorToStdoutWhenUnavailable: true,
   warnIntervalMillis: 30_000,

@@ -43,7 +43,7 @@ describe('resolveTransportConfig', () => {
       connectionTimeoutMillis: 3000,
       requestTimeoutMillis: 30_000,
       maxRecordBytes: 1_000_000,
-      batch: { maxRecords: 500, maxBytes: 1_048_576, lingerMillis: 20 },
+      batch: { maxRecords: 10_000, maxBytes: 1_048_576, lingerMillis: 20 },
       buffer: { maxRecords: 50_000, maxBytes: 67_108_864, dropPolicy: 'drop-newest' },
       mirrorToStdoutWhenUnavailable: true,
       warnIntervalMillis: 30_000,

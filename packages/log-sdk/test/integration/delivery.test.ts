@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { pinoHttp } from 'pino-http';
-import { useRig } from '@graybridge/rig';
+import { makeServerCertificate, useRig } from '@graybridge/rig';
 import { createLogger, withLogContext, type Compression } from '../../src/index.js';
 import { zstdAvailable } from '../../src/options.js';
 import { createTopic, range, readTopic, sequence } from './kafka-helpers.js';
@@ -100,6 +104,21 @@ describe('log-sdk delivery to a real broker', () => {
     });
   }
 
+  it('delivers as an idempotent producer (producer id, epoch and sequence numbers in every batch)', async () => {
+    const topic = await createTopic(brokers());
+    const logger = createLogger({
+      kafka: { brokers: brokers(), topic, idempotent: true, acks: -1 },
+      batch: { maxRecords: 100 },
+      handleSignals: false,
+    });
+    for (let seq = 0; seq < 3000; seq += 1) logger.info({ seq }, 'exactly once per sequence');
+    const stats = await logger.close();
+    assert.equal(stats.sentRecords, 3000);
+    assert.ok(stats.sentBatches >= 30, 'many batches, so sequence numbers past the first are checked by the broker');
+    assert.equal(stats.sendErrors, 0);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 3000));
+  });
+
   it('binds withLogContext values to every record logged inside it', async () => {
     const topic = await createTopic(brokers());
     const logger = createLogger({ kafka: { brokers: brokers(), topic }, handleSignals: false });
@@ -185,4 +204,32 @@ describe('log-sdk delivery to a real broker', () => {
       assert.deepEqual(sequence(records), range(0, 50));
     });
   }
+
+  it('refuses a broker whose certificate another CA signed: never delivers, says why, counts what it could not send', async () => {
+    const secure = rig().kafkaSecure?.secure;
+    assert.ok(secure);
+    const otherCa = makeServerCertificate(mkdtempSync(join(tmpdir(), 'sdk-other-ca-')), 'other');
+    const secureTopic = await createTopic(rig().kafkaSecure?.brokers ?? []);
+    const logger = createLogger({
+      kafka: {
+        brokers: secure.brokers,
+        topic: secureTopic,
+        tls: { caFile: otherCa.caCert },
+        sasl: { mechanism: 'scram-sha-512', username: secure.username, password: secure.password },
+      },
+      mirrorToStdoutWhenUnavailable: false,
+      shutdownTimeoutMillis: 1000,
+      handleSignals: false,
+    });
+    for (let seq = 0; seq < 20; seq += 1) logger.info({ seq }, 'to an impostor?');
+    const deadline = Date.now() + 30_000;
+    while (logger.deliveryStats().sendErrors === 0 && Date.now() < deadline) await sleep(100);
+    const failing = logger.deliveryStats();
+    assert.equal(failing.kafkaAvailable, false);
+    assert.match(failing.lastError ?? '', /certificate/i, 'the TLS verification failure is named');
+    const stats = await logger.close();
+    assert.equal(stats.sentRecords, 0);
+    assert.equal(stats.droppedRecords.shutdown_timeout, 20, 'every record is accounted for as a counted drop');
+    assert.deepEqual(await readTopic(kcat(), rig().kafkaSecure?.brokers ?? [], secureTopic), []);
+  });
 });
