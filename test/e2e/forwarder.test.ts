@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, useRig } from '@graybridge/rig';
+import { freePort, makeServerCertificate, useRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
 import { startCountingReceiver, type CountingReceiver } from '../fixtures/gelf.js';
 import { committedOffsets, createTopic, RecordProducer } from '../fixtures/kafka.js';
@@ -248,8 +248,29 @@ describe('graybridge forward under faults', () => {
   });
 });
 
+/**
+ * What a forwarder that must be refused says: either it will not start (its stderr) or it runs
+ * unready with the reason in /readyz (waited for until `reason` shows).
+ */
+async function refusal(env: Record<string, string>, reason: RegExp): Promise<string> {
+  const refused = await startForwarderProcess(env).then(
+    async (process) => {
+      await until(
+        async () => reason.test(JSON.stringify((await process.readyz()).body.checks.kafka)),
+        20_000,
+        `the failure (${String(reason)}) named in readiness`,
+      ).catch(() => undefined); // the caller asserts on what it said instead
+      const ready = await process.readyz();
+      await process.stop();
+      return { ready, stderr: process.stderr() };
+    },
+    (error: unknown) => ({ ready: undefined, stderr: String(error) }),
+  );
+  return refused.ready === undefined ? refused.stderr : JSON.stringify(refused.ready.body.checks.kafka);
+}
+
 describe('graybridge forward on a TLS + SASL broker', () => {
-  it('consumes over TLS (CA from a file) with SCRAM-SHA-512 (password from a file); a wrong password is not ready, named', async () => {
+  it('consumes over TLS (CA from a file) with SCRAM-SHA-512 (password from a file); a wrong password or CA is not ready, named', async () => {
     const secure = rig().kafkaSecure?.secure;
     assert.ok(secure);
     const sasl = { mechanism: 'scram-sha-512' as const, username: secure.username, password: secure.password };
@@ -296,22 +317,14 @@ describe('graybridge forward on a TLS + SASL broker', () => {
       } finally {
         await stopCleanly(forwarder);
       }
-      const refused = await startForwarderProcess(env(join(secrets, 'wrong'))).then(
-        async (process) => {
-          await until(
-            async () => /SASL/.test(JSON.stringify((await process.readyz()).body.checks.kafka)),
-            20_000,
-            'the SASL failure named in readiness',
-          ).catch(() => undefined); // asserted below, with what it said instead
-          const ready = await process.readyz();
-          await process.stop();
-          return { ready, stderr: process.stderr() };
-        },
-        (error: unknown) => ({ ready: undefined, stderr: String(error) }),
+      const wrongPassword = await refusal(env(join(secrets, 'wrong')), /SASL/);
+      assert.match(wrongPassword, /Connection to 127\.0\.0\.1:\d+ failed: SASL authentication failed/);
+      const otherCa = makeServerCertificate(secrets, 'other');
+      const wrongCa = await refusal(
+        { ...env(join(secrets, 'password')), GRAYBRIDGE_KAFKA_TLS_CA_FILE: otherCa.caCert },
+        /certificate/i,
       );
-      // Either it refuses to start, naming the failure, or it runs unready with the reason.
-      const said = refused.ready === undefined ? refused.stderr : JSON.stringify(refused.ready.body.checks.kafka);
-      assert.match(said, /Connection to 127\.0\.0\.1:\d+ failed: SASL authentication failed/);
+      assert.match(wrongCa, /127\.0\.0\.1:\d+.*certificate/i, 'the broker and the TLS verification failure are named');
       assert.equal(gelf.unique(), 50);
     } finally {
       await gelf.close();
