@@ -5,7 +5,7 @@ import { defaultGelfLimits, type GelfLimits } from './encode/gelf.js';
 import type { ExclusionReason } from './enrich/enrich.js';
 import { decodeAll, podQueries, prepareDecoded } from './prepare.js';
 import type { KafkaRecord, RecordIdentity } from './record.js';
-import type { Sink } from './sink/sink.js';
+import type { GelfPayload, Sink } from './sink/sink.js';
 import type { BatchVerdict } from './source/kafka-source.js';
 
 /** Records intentionally not sent (excluded by annotation): counted, not dead-lettered. */
@@ -95,7 +95,7 @@ export function createPipeline(options: PipelineOptions): {
     if (options.prefetch !== undefined && queries.length > 0) await options.prefetch(queries);
     const prepared = prepareDecoded(decoded, options.lookup, prepareOptions);
     return {
-      payloads: prepared.payloads.map((json) => ({ json })),
+      payloads: prepared.payloads,
       sources: prepared.payloadRecords.map((index) => decoded[index] as DecodedSource),
       early: prepared.early.map(({ index, identity, reason, error }) =>
         deadLetterOf(records[index] as KafkaRecord, identity, reason, error),
@@ -162,7 +162,7 @@ interface DecodedSource {
 
 /** A batch decoded, enriched and encoded, and how far its delivery got. */
 interface PreparedBatch {
-  readonly payloads: { json: string }[];
+  readonly payloads: readonly GelfPayload[];
   /** The record behind each payload, for its dead letter if the endpoint refuses it. */
   readonly sources: DecodedSource[];
   /** Dead letters known before sending (too large, undecodable). */

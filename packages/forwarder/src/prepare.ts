@@ -5,7 +5,7 @@ import type { DeadLetterReason } from './deadletter/dead-letter.js';
 import { decodeRecord, type DecodeOptions } from './decode/decode.js';
 import { encodeGelf, type GelfLimits } from './encode/gelf.js';
 import { toGelfInput } from './encode/to-gelf.js';
-import { enrichRecord, namesPod, type ExclusionReason } from './enrich/enrich.js';
+import { batchEnricher, namesPod, type ExclusionReason } from './enrich/enrich.js';
 import type { DecodedRecord, KafkaRecord, RecordIdentity } from './record.js';
 
 export interface PrepareOptions {
@@ -19,8 +19,8 @@ export interface PrepareOptions {
 
 /** What became of a batch's records before sending. */
 export interface PreparedRecords {
-  /** Encoded GELF documents, in record order. */
-  readonly payloads: string[];
+  /** Encoded GELF documents and their UTF-8 lengths, in record order. */
+  readonly payloads: { readonly json: string; readonly bytes: number }[];
   /** For each payload, the index of its record in the batch. */
   readonly payloadRecords: number[];
   /** Records that become dead letters before sending (undecodable, too large). */
@@ -64,7 +64,7 @@ export function prepareDecoded(
   options: PrepareOptions,
 ): PreparedRecords {
   const prepared = {
-    payloads: [] as string[],
+    payloads: [] as PreparedRecords['payloads'][number][],
     payloadRecords: [] as number[],
     early: [] as PreparedRecords['early'][number][],
     excluded: [] as ExclusionReason[],
@@ -73,6 +73,7 @@ export function prepareDecoded(
     decodeErrors: 0,
   };
   const { limits, extraFields } = options;
+  const enrich = batchEnricher(lookup);
   decoded.forEach((record, index) => {
     if (record.decodeError !== undefined) {
       prepared.decodeErrors += 1;
@@ -82,7 +83,7 @@ export function prepareDecoded(
         return;
       }
     }
-    const outcome = enrichRecord(record, lookup);
+    const outcome = enrich(record);
     if (outcome.kind === 'exclude') {
       prepared.excluded.push(outcome.reason);
       return;
@@ -95,7 +96,7 @@ export function prepareDecoded(
     );
     if (encoded.ok) {
       if (encoded.truncated.length > 0) prepared.truncated += 1;
-      prepared.payloads.push(encoded.json);
+      prepared.payloads.push({ json: encoded.json, bytes: encoded.bytes });
       prepared.payloadRecords.push(index);
     } else {
       const error = `the GELF message is ${encoded.bytes} bytes with every field truncated; the limit is ${limits.maxMessageBytes}`;

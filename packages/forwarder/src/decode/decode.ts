@@ -88,7 +88,12 @@ function identityOf(record: JsonObject): { identity: RecordIdentity; consumed: s
 }
 
 function clean(identity: Record<string, string | undefined>): RecordIdentity {
-  return Object.fromEntries(Object.entries(identity).filter(([, v]) => v !== undefined));
+  const known: Record<string, string> = {};
+  for (const key in identity) {
+    const value = identity[key];
+    if (value !== undefined) known[key] = value;
+  }
+  return known;
 }
 
 /** `<namespace>/<pod>`, the SDK's default key, when the value itself names no pod. */
@@ -223,8 +228,14 @@ function fromObject(source: KafkaRecord, record: JsonObject, utf8Error: string |
   if (str(record.hostname) !== undefined) consumed.push('hostname');
   const { identity, consumed: identityKeys } = identityOf(record);
   consumed.push(...identityKeys);
-  // fromEntries defines own properties: a "__proto__" key stays plain data.
-  const fields: JsonObject = Object.fromEntries(Object.entries(record).filter(([key]) => !consumed.includes(key)));
+  const fields: JsonObject = {};
+  for (const key of Object.keys(record)) {
+    if (consumed.includes(key)) continue;
+    // Defined, not assigned: a "__proto__" key stays plain data instead of setting the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(fields, key, { value: record[key], enumerable: true, writable: true, configurable: true });
+    else fields[key] = record[key];
+  }
   const schema = source.headers['graybridge-schema'];
   if (schema !== undefined && 'version' in fields) {
     // The SDK's `version` is the service's version; GELF has a `version` of its own.

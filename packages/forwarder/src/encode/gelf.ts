@@ -10,6 +10,11 @@ export interface GelfInput {
   readonly level: number | undefined;
   /** Graybridge's own fields (`event_id`, `kafka_*`, `k8s_*`…): already named, they win collisions. */
   readonly own: Readonly<Record<string, string | number>>;
+  /**
+   * The `k8s_*` fields, already named. Records of one pod share the object within a batch, and
+   * its encoding is reused for all of them.
+   */
+  readonly kubernetes?: Readonly<Record<string, string>>;
   /** The record's other fields, nested as they came: flattened and sanitised here. */
   readonly fields: Readonly<Record<string, unknown>>;
 }
@@ -76,8 +81,8 @@ const ownNames = new Set([
 ]);
 
 /** Whether a record field may not have this name as it is (it gets the suffix `_field`). */
-function isTaken(name: string, reserved: ReadonlySet<string>): boolean {
-  return takenNames.has(name) || ownNames.has(name) || name.startsWith('k8s_') || reserved.has(name);
+function isTaken(name: string, reserved: (name: string) => boolean): boolean {
+  return takenNames.has(name) || ownNames.has(name) || name.startsWith('k8s_') || reserved(name);
 }
 
 const truncationMarker = (dropped: number): string => ` …[truncated ${dropped} chars by graybridge]`;
@@ -150,7 +155,7 @@ function flatten(fields: Readonly<Record<string, unknown>>, maxDepth: number): [
  * and, when several originals sanitise to the same name, the lexicographically first original
  * keeps it and the others get `_2`, `_3`… — the same input always gives the same names.
  */
-function nameFields(flat: readonly [string, Scalar][], reserved: ReadonlySet<string>): [string, Scalar][] {
+function nameFields(flat: readonly [string, Scalar][], reserved: (name: string) => boolean): [string, Scalar][] {
   const groups = new Map<string, [string, Scalar][]>();
   for (const [path, value] of flat) {
     let name = sanitizeKey(path);
@@ -159,13 +164,13 @@ function nameFields(flat: readonly [string, Scalar][], reserved: ReadonlySet<str
     if (group === undefined) groups.set(name, [[path, value]]);
     else group.push([path, value]);
   }
-  const used = new Set(reserved);
+  const used = new Set<string>();
   const named: [string, Scalar][] = [];
   for (const [name, group] of groups) {
     group.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     group.forEach(([, value], index) => {
       let candidate = index === 0 ? name : `${name}_${index + 1}`;
-      for (let n = index + 2; used.has(candidate); n += 1) candidate = `${name}_${n}`;
+      for (let n = index + 2; used.has(candidate) || reserved(candidate); n += 1) candidate = `${name}_${n}`;
       used.add(candidate);
       named.push([candidate, value]);
     });
@@ -177,13 +182,13 @@ function nameFields(flat: readonly [string, Scalar][], reserved: ReadonlySet<str
  * `nameFields` for the common case — no two fields end up with the same name — without its
  * grouping and sorting; any collision falls back to it, so the names are the same either way.
  */
-function nameFieldsFast(flat: readonly [string, Scalar][], reserved: ReadonlySet<string>): [string, Scalar][] {
-  const seen = new Set(reserved);
+function nameFieldsFast(flat: readonly [string, Scalar][], reserved: (name: string) => boolean): [string, Scalar][] {
+  const seen = new Set<string>();
   const named: [string, Scalar][] = [];
   for (const [path, value] of flat) {
     let name = sanitizeKey(path);
     if (isTaken(name, reserved)) name = `${name}_field`;
-    if (seen.has(name)) return nameFields(flat, reserved);
+    if (seen.has(name) || reserved(name)) return nameFields(flat, reserved);
     seen.add(name);
     named.push([name, value]);
   }
@@ -204,6 +209,12 @@ function keptChars(value: string, max: number): number | undefined {
   const last = value.charCodeAt(keep - 1);
   if (last >= 0xd800 && last <= 0xdbff) keep -= 1;
   return keep;
+}
+
+/** A value as sent: cut to `max` characters and UTF-8 bytes, with a marker, when longer. */
+function cutValue(value: string, max: number): string {
+  const keep = keptChars(value, max);
+  return keep === undefined ? value : value.slice(0, keep) + truncationMarker(value.length - keep);
 }
 
 function capString(value: string, maxChars: number): { value: string; truncated: boolean } {
@@ -237,10 +248,9 @@ export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLim
   const truncated: string[] = [];
   /** A value as sent: cut to maxFieldChars characters and bytes, with a marker and its name listed. */
   const cut = (name: string, value: string): string => {
-    const keep = keptChars(value, limits.maxFieldChars);
-    if (keep === undefined) return value;
-    truncated.push(name);
-    return value.slice(0, keep) + truncationMarker(value.length - keep);
+    const sent = cutValue(value, limits.maxFieldChars);
+    if (sent !== value) truncated.push(name);
+    return sent;
   };
   const trimmed = input.message.trim();
   const shortMessage = shortMessageOf(trimmed, limits.maxShortMessageChars);
@@ -259,30 +269,80 @@ export function encodeGelf(input: GelfInput, limits: GelfLimits = defaultGelfLim
     if (full.truncated) truncated.push('full_message');
     entries.push(['full_message', full.value]);
   }
-  const own = new Set<string>();
-  for (const [key, value] of Object.entries(input.own)) {
-    own.add(key);
-    // Like the record's fields: Graylog would drop a value its trim empties (e.g. a blank annotation).
-    if (typeof value === 'string' && !survivesTrim(value)) continue;
-    entries.push([`_${key}`, typeof value === 'string' ? cut(key, value) : value]);
-  }
-  let named = nameFieldsFast(flatten(input.fields, limits.maxDepth), own);
+  const own = ownFields(input.own, limits);
+  const kubernetes = input.kubernetes === undefined ? noFields : kubernetesFields(input.kubernetes, limits);
+  truncated.push(...own.truncated, ...kubernetes.truncated);
+  const reserved = (name: string): boolean => own.names.has(name) || kubernetes.names.has(name);
+  let named = nameFieldsFast(flatten(input.fields, limits.maxDepth), reserved);
   if (named.length > limits.maxFields) {
     const overflow = Object.fromEntries(named.slice(limits.maxFields));
     named = named.slice(0, limits.maxFields);
     named.push(['fields_overflow', JSON.stringify(overflow)]);
   }
-  for (const [name, value] of named) entries.push([`_${name}`, typeof value === 'string' ? cut(name, value) : value]);
+  const fields: [string, Scalar][] = named.map(([name, value]) => [
+    `_${name}`,
+    typeof value === 'string' ? cut(name, value) : value,
+  ]);
   // The common case: nothing cut and it fits. Serialised straight from the entries — the same
   // text JSON.stringify would give for the object, without building one with hundreds of keys.
   if (truncated.length === 0) {
-    let json = '{';
-    for (const [key, value] of entries) json += `${json.length === 1 ? '' : ','}${jsonString(key)}:${jsonValue(value)}`;
-    json += '}';
+    const json = `{${serialize(entries)}${own.json}${kubernetes.json}${fields.length === 0 ? '' : ','}${serialize(fields)}}`;
     const bytes = Buffer.byteLength(json);
     if (bytes <= budgetOf(limits)) return { ok: true, json, bytes, truncated: [] };
   }
-  return fit(Object.fromEntries(entries), truncated, limits);
+  return fit(Object.fromEntries([...entries, ...own.entries, ...kubernetes.entries, ...fields]), truncated, limits);
+}
+
+/** A group of graybridge's own fields as sent: entries, their JSON (each with a leading comma) and what was cut. */
+interface EncodedFields {
+  readonly names: ReadonlySet<string>;
+  readonly entries: readonly [string, Scalar][];
+  readonly json: string;
+  readonly truncated: readonly string[];
+}
+
+const noFields: EncodedFields = { names: new Set(), entries: [], json: '', truncated: [] };
+
+function ownFields(fields: Readonly<Record<string, string | number>>, limits: GelfLimits): EncodedFields {
+  const names = new Set<string>();
+  const entries: [string, Scalar][] = [];
+  const truncated: string[] = [];
+  let json = '';
+  for (const key of Object.keys(fields)) {
+    names.add(key);
+    const value = fields[key] as string | number;
+    // Like the record's fields: Graylog would drop a value its trim empties (e.g. a blank annotation).
+    if (typeof value === 'string' && !survivesTrim(value)) continue;
+    const sent = typeof value === 'string' ? cutValue(value, limits.maxFieldChars) : value;
+    if (sent !== value) truncated.push(key);
+    entries.push([`_${key}`, sent]);
+    json += `,${jsonString(`_${key}`)}:${jsonValue(sent)}`;
+  }
+  return { names, entries, json, truncated };
+}
+
+/** Encodings of `kubernetes` objects: one per pod and batch (see GelfInput.kubernetes). */
+const kubernetesEncodings = new WeakMap<object, { readonly limits: GelfLimits; readonly encoded: EncodedFields }>();
+
+function kubernetesFields(fields: Readonly<Record<string, string>>, limits: GelfLimits): EncodedFields {
+  const known = kubernetesEncodings.get(fields);
+  if (known?.limits === limits) return known.encoded;
+  const encoded = ownFields(fields, limits);
+  kubernetesEncodings.set(fields, { limits, encoded });
+  return encoded;
+}
+
+/**
+ * Entries as the inside of a JSON object. Names are not escaped: every name here is a GELF name, a
+ * graybridge name or a sanitised one, all `[A-Za-z0-9_]`.
+ */
+function serialize(entries: readonly [string, Scalar][]): string {
+  let json = '';
+  for (let i = 0; i < entries.length; i += 1) {
+    const [key, value] = entries[i] as [string, Scalar];
+    json += (i === 0 ? '"' : ',"') + key + '":' + jsonValue(value);
+  }
+  return json;
 }
 
 /** What JSON.stringify would escape in a string: quote, backslash, control characters, surrogates. */

@@ -15,7 +15,6 @@ export function toGelfInput(enriched: EnrichedRecord): GelfInput {
     kafka_topic: source.topic,
     kafka_partition: source.partition,
     kafka_offset: source.offset,
-    ...kubernetes,
   };
   if (record.decodeError !== undefined) {
     own.decode_error = record.decodeError.code;
@@ -27,6 +26,7 @@ export function toGelfInput(enriched: EnrichedRecord): GelfInput {
     timestampMillis: record.timestampMillis,
     level: record.level,
     own,
+    kubernetes,
     fields: record.fields,
   };
 }

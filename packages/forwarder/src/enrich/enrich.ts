@@ -21,13 +21,21 @@ export function namesPod(identity: RecordIdentity): boolean {
   return identity.pod !== undefined || identity.podUid !== undefined || identity.podIp !== undefined;
 }
 
+/** What the enricher says of one identity: its `k8s_*` fields, or why its records are not sent. */
+export type KubernetesOutcome =
+  | { readonly kind: 'keep'; readonly kubernetes: Readonly<Record<string, string>> }
+  | { readonly kind: 'exclude'; readonly reason: ExclusionReason };
+
 /**
- * Pure: joins a decoded record with what the enricher knows of its pod. A record whose pod is not
- * known (yet) goes on with `k8s_unresolved` rather than waiting; a pod or container excluded by
- * its `graybridge.io/` annotations is reported as an exclusion for the pipeline to count.
+ * Pure: a record identity joined with what the enricher knows of its pod. A pod not known (yet)
+ * gives `k8s_unresolved` rather than waiting; a pod or container excluded by its `graybridge.io/`
+ * annotations gives an exclusion for the pipeline to count. Records with equal identities get
+ * equal answers: a batch asks once per identity (`enrichBatch`).
  */
-export function enrichRecord(record: DecodedRecord, lookup: (query: PodQuery) => PodLookup | undefined): EnrichOutcome {
-  const identity = record.identity;
+export function kubernetesFields(
+  identity: RecordIdentity,
+  lookup: (query: PodQuery) => PodLookup | undefined,
+): KubernetesOutcome {
   const kubernetes: Record<string, string> = {};
   const set = (key: string, value: string | undefined): void => {
     if (value !== undefined && value !== '') kubernetes[key] = value;
@@ -43,7 +51,7 @@ export function enrichRecord(record: DecodedRecord, lookup: (query: PodQuery) =>
   const found = named ? lookup(identity) : undefined;
   if (found === undefined) {
     if (named) kubernetes.k8s_unresolved = 'true';
-    return { kind: 'keep', enriched: { record, kubernetes } };
+    return { kind: 'keep', kubernetes };
   }
 
   const pod = found.pod;
@@ -66,5 +74,34 @@ export function enrichRecord(record: DecodedRecord, lookup: (query: PodQuery) =>
   for (const [key, value] of Object.entries(found.namespaceLabels ?? {}))
     set(`k8s_namespace_label_${sanitizeKey(key)}`, value);
   if (found.deleted) kubernetes.k8s_deleted = 'true';
-  return { kind: 'keep', enriched: { record, kubernetes } };
+  return { kind: 'keep', kubernetes };
+}
+
+/** Pure: `kubernetesFields` for one record. */
+export function enrichRecord(record: DecodedRecord, lookup: (query: PodQuery) => PodLookup | undefined): EnrichOutcome {
+  const outcome = kubernetesFields(record.identity, lookup);
+  return outcome.kind === 'exclude' ? outcome : { kind: 'keep', enriched: { record, kubernetes: outcome.kubernetes } };
+}
+
+/**
+ * `enrichRecord` for the records of one batch, asking `kubernetesFields` once per distinct
+ * identity: records of one pod share one `kubernetes` object (and so one encoding of it). One per
+ * batch, so that what the enricher learns between batches is seen.
+ */
+export function batchEnricher(
+  lookup: (query: PodQuery) => PodLookup | undefined,
+): (record: DecodedRecord) => EnrichOutcome {
+  const answers = new Map<string, KubernetesOutcome>();
+  return (record) => {
+    const { namespace, pod, podUid, podIp, node, container } = record.identity;
+    const key = `${namespace ?? ''}\u0000${pod ?? ''}\u0000${podUid ?? ''}\u0000${podIp ?? ''}\u0000${node ?? ''}\u0000${container ?? ''}`;
+    let outcome = answers.get(key);
+    if (outcome === undefined) {
+      outcome = kubernetesFields(record.identity, lookup);
+      answers.set(key, outcome);
+    }
+    return outcome.kind === 'exclude'
+      ? outcome
+      : { kind: 'keep', enriched: { record, kubernetes: outcome.kubernetes } };
+  };
 }

@@ -3,6 +3,8 @@ import type { ForwarderError } from '../errors.js';
 /** One encoded GELF document. */
 export interface GelfPayload {
   readonly json: string;
+  /** Its UTF-8 length, when known (the encoder knows it): framing then writes without measuring. */
+  readonly bytes?: number;
 }
 
 /** A message of the batch the endpoint refused for good: it goes to the dead-letter queue. */

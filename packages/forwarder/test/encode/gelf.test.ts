@@ -129,6 +129,32 @@ describe('encodeGelf', () => {
     assert.equal(doc._event_id_field, 'mine');
   });
 
+  it('encodes a pod’s shared kubernetes fields once per object, and names record fields around them', () => {
+    const kubernetes = { k8s_pod: 'web-1', k8s_label_app_field: 'web', k8s_label_tier: ' ' };
+    const first = encode({ kubernetes, fields: { k8s_label_app: 'record’s own', k8s_label_tier: 'also' } });
+    assert.equal(first._k8s_pod, 'web-1');
+    assert.equal(first._k8s_label_app_field, 'web', 'the pod’s label keeps its name');
+    assert.equal(first._k8s_label_app_field_2, 'record’s own', 'the record’s field renamed past it');
+    assert.equal(first._k8s_label_tier_field, 'also');
+    assert.equal('_k8s_label_tier' in first, false, 'a blank value is left out, as Graylog would drop it');
+    // The same object again (as for every record of the pod in a batch): the same fields.
+    const second = encode({ kubernetes, fields: { other: 1 } });
+    assert.equal(second._k8s_pod, 'web-1');
+    assert.equal(second._k8s_label_app_field, 'web');
+    assert.equal(second._other, 1);
+    // A value cut to fit is listed each time its encoding is reused.
+    const long = { k8s_annotation_note: 'n'.repeat(100) };
+    for (let i = 0; i < 2; i += 1) {
+      const result = encodeGelf({ ...base, kubernetes: long }, { ...defaultGelfLimits, maxFieldChars: 40 });
+      assert.ok(result.ok);
+      assert.deepEqual(result.truncated, ['k8s_annotation_note']);
+      assert.match(
+        String((JSON.parse(result.json) as Record<string, unknown>)._k8s_annotation_note),
+        /^n{40} …\[truncated 60/,
+      );
+    }
+  });
+
   it('truncates an oversized field with a visible marker and lists it in _gb_truncated', () => {
     const result = encodeGelf({ ...base, fields: { body: 'b'.repeat(40_000), small: 'ok' } });
     assert.ok(result.ok);

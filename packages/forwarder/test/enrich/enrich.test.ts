@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodLookup, PodMetadata, PodQuery } from '@graybridge/enricher';
 import { decodeRecord } from '../../src/decode/decode.js';
-import { enrichRecord } from '../../src/enrich/enrich.js';
+import { batchEnricher, enrichRecord } from '../../src/enrich/enrich.js';
 import type { DecodedRecord } from '../../src/record.js';
 
 const pod: PodMetadata = {
@@ -89,5 +89,32 @@ describe('enrichRecord', () => {
   it('marks metadata of a deleted pod', () => {
     const outcome = enrichRecord(decoded({ pod_uid: 'uid-1' }), lookupOf({ ...hit, deleted: true }));
     assert.equal(outcome.kind === 'keep' ? outcome.enriched.kubernetes.k8s_deleted : undefined, 'true');
+  });
+
+  it('asks once per identity in a batch; records of one pod share their kubernetes fields', () => {
+    let lookups = 0;
+    const enrich = batchEnricher((query) => {
+      lookups += 1;
+      return lookupOf(hit)(query);
+    });
+    const [a, b, other] = [
+      enrich(decoded({ pod: pod.name, namespace: 'shop', container: 'app' })),
+      enrich(decoded({ pod: pod.name, namespace: 'shop', container: 'app' })),
+      enrich(decoded({ pod: pod.name, namespace: 'shop', container: 'sidecar' })),
+    ];
+    assert.equal(lookups, 2, 'one lookup per distinct identity');
+    assert.ok(a.kind === 'keep' && b.kind === 'keep' && other.kind === 'keep');
+    assert.equal(a.enriched.kubernetes, b.enriched.kubernetes, 'one object for the pod and container');
+    assert.notEqual(a.enriched.record, b.enriched.record);
+    assert.equal(other.enriched.kubernetes.k8s_container, 'sidecar');
+    assert.deepEqual(
+      a.enriched.kubernetes,
+      (
+        enrichRecord(decoded({ pod: pod.name, namespace: 'shop', container: 'app' }), lookupOf(hit)) as {
+          enriched: { kubernetes: unknown };
+        }
+      ).enriched.kubernetes,
+      'the same fields as enriching the record alone',
+    );
   });
 });

@@ -62,6 +62,27 @@ describe('GELF TCP sink against a real endpoint', () => {
     }
   });
 
+  it('frames multi-byte text by its UTF-8 length, and survives a payload whose stated length is wrong', async () => {
+    const received: ReceivedMessage[] = [];
+    const receiver = await startGelfReceiver({ tcp: { port: 0 }, onMessage: (m) => received.push(m) });
+    const sink = new TcpSink({ host: '127.0.0.1', port: receiver.ports.tcp ?? 0, connections: 1 });
+    const text = (seq: number) =>
+      JSON.stringify({ version: '1.1', host: 'h', short_message: `ünï ✓ 🎉 ${seq}`, _seq: seq });
+    try {
+      const stated = [0, 1, 2].map((seq) => ({ json: text(seq), bytes: Buffer.byteLength(text(seq)) }));
+      const wrong = [3, 4].map((seq) => ({ json: text(seq), bytes: text(seq).length })); // UTF-16 units, too few
+      assert.equal((await sink.send([...stated, ...wrong])).kind, 'sent');
+      await until(() => received.length >= 5);
+      assert.deepEqual(
+        received.map((r) => r.message.message),
+        [0, 1, 2, 3, 4].map((seq) => `ünï ✓ 🎉 ${seq}`),
+      );
+    } finally {
+      await sink.close();
+      await receiver.close();
+    }
+  });
+
   it('writes again what a connection took just before the endpoint reset it unread', async () => {
     // The first connection is never read and is reset once it holds the batch: the bytes die in
     // the endpoint's buffer though the write succeeded. Later connections are read normally.
