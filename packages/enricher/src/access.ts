@@ -1,6 +1,6 @@
-import { AuthorizationV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
-import { EnricherError, EnricherErrorCodes } from './errors.js';
-import { kubeconfigFrom } from './options.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { clusterAccessFrom } from './cluster-access.js';
+import { KubeClient } from './kube-client.js';
 import { enricherClusterRoleRules } from './rbac.js';
 
 export interface ApiAccessReport {
@@ -23,33 +23,32 @@ export async function checkApiAccess(
     readonly resolveOwners?: boolean;
   } = {},
 ): Promise<ApiAccessReport> {
-  const config = kubeconfigFrom(options.kubeconfig);
-  const server = config.getCurrentCluster()?.server ?? '(no cluster)';
-  let version: string;
+  const client = new KubeClient(clusterAccessFrom(options.kubeconfig));
+  const timeoutMillis = 10_000;
   try {
-    version = (await config.makeApiClient(VersionApi).getCode()).gitVersion;
-  } catch (error) {
-    throw new EnricherError(
-      EnricherErrorCodes.apiUnreachable,
-      `GET /version on ${server} failed: ${(error as Error).message}`,
-      {
-        retriable: true,
-        cause: error,
-      },
-    );
-  }
-  const authorization = config.makeApiClient(AuthorizationV1Api);
-  const missing: string[] = [];
-  const rules = options.resolveOwners === false ? enricherClusterRoleRules.slice(0, 1) : enricherClusterRoleRules;
-  for (const rule of rules) {
-    for (const resource of rule.resources) {
-      for (const verb of rule.verbs) {
-        const review = await authorization.createSelfSubjectAccessReview({
-          body: { spec: { resourceAttributes: { group: rule.apiGroups[0], resource, verb } } },
-        });
-        if (review.status?.allowed !== true) missing.push(`${verb} ${resource}`);
+    const { gitVersion } = await client.getJson<{ gitVersion: string }>('/version', {}, timeoutMillis);
+    const missing: string[] = [];
+    const rules = options.resolveOwners === false ? enricherClusterRoleRules.slice(0, 1) : enricherClusterRoleRules;
+    for (const rule of rules) {
+      for (const resource of rule.resources) {
+        for (const verb of rule.verbs) {
+          const review = await client.requestJson<{ status?: { allowed?: boolean } }>(
+            'POST',
+            '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+            {},
+            {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { group: rule.apiGroups[0], resource, verb } },
+            },
+            timeoutMillis,
+          );
+          if (review.status?.allowed !== true) missing.push(`${verb} ${resource}`);
+        }
       }
     }
+    return { server: client.server, version: gitVersion, missing };
+  } finally {
+    client.close();
   }
-  return { server, version, missing };
 }

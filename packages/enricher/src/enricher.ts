@@ -70,7 +70,7 @@ export function createWatchingEnricher(
   onChange?: (change: CacheChange) => void,
 ): { enricher: Enricher; cache: PodCache } {
   const config: ResolvedOptions = resolveEnricherOptions(options);
-  const client = new KubeClient(config.kubeconfig);
+  const client = new KubeClient(config.access);
   const cache = new PodCache(config.deletedPodRetentionMillis, Date.now, onChange);
   const counts = { hits: 0, staleHits: 0, misses: 0 };
   const owners = new OwnerResolver(client, (namespace, controller, top) => cache.setOwner(namespace, controller, top), {
@@ -182,6 +182,7 @@ export function createWatchingEnricher(
     async stop() {
       clearInterval(expiry);
       await Promise.all(watches.map((w) => w.stop()));
+      client.close();
     },
   };
   return { enricher, cache };

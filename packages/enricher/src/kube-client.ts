@@ -1,68 +1,164 @@
-import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { createInterface } from 'node:readline';
+import type { ClusterAccess } from './cluster-access.js';
 import { EnricherError, EnricherErrorCodes } from './errors.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
-/** The API server as the enricher uses it: GET JSON and watch, plain objects, typed errors. */
-export class KubeClient {
-  private readonly watcher: Watch;
+type Query = Record<string, string | number | boolean | undefined>;
 
-  constructor(private readonly config: KubeConfig) {
-    this.watcher = new Watch(config);
-    // client-node aborts a watch after 30 s without bytes; bookmarks come about once a minute, so a
-    // quiet but healthy watch would be cut and re-opened all the time. Our own stall detection
-    // (ResourceWatch) is what catches a dead one.
-    (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 150_000;
-  }
+/** The API server as the enricher uses it: JSON requests and watches, plain objects, typed errors. */
+export class KubeClient {
+  /** Keep-alive connections for requests; each watch holds one of its own for minutes. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+
+  constructor(private readonly access: ClusterAccess) {}
 
   get server(): string {
-    return this.config.getCurrentCluster()?.server ?? '(no cluster)';
+    return this.access.server;
   }
 
-  async getJson<T>(
+  getJson<T>(path: string, query: Query, timeoutMillis: number): Promise<T> {
+    return this.requestJson<T>('GET', path, query, undefined, timeoutMillis);
+  }
+
+  async requestJson<T>(
+    method: 'GET' | 'POST',
     path: string,
-    query: Record<string, string | number | undefined>,
+    query: Query,
+    body: unknown,
     timeoutMillis: number,
   ): Promise<T> {
-    const url = new URL(this.server + path);
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
-    const context = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.config.applySecurityAuthentication(context);
-    let response;
-    try {
-      const dispatcher = context.getDispatcher();
-      response = await fetch(url, {
-        headers: context.getHeaders(),
-        ...(dispatcher === undefined ? {} : { dispatcher }),
-        signal: AbortSignal.timeout(timeoutMillis),
-      });
-    } catch (error) {
-      throw new EnricherError(
-        EnricherErrorCodes.apiUnreachable,
-        `GET ${url.pathname} on ${this.server} failed: ${(error as Error).message}`,
-        {
-          retriable: true,
-          cause: error,
-        },
-      );
-    }
-    if (!response.ok) {
-      const body = await response.text().catch(() => '');
-      throw statusError(response.status, `GET ${url.pathname}`, this.server, body);
-    }
-    return (await response.json()) as T;
+    const what = `${method} ${path}`;
+    const response = await this.open(method, path, query, body, { agent: this.agent, timeoutMillis }).catch(
+      (error: unknown) => {
+        throw this.unreachable(what, error);
+      },
+    );
+    const text = await readText(response).catch((error: unknown) => {
+      throw this.unreachable(what, error);
+    });
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw statusError(status, what, this.server, text);
+    return JSON.parse(text) as T;
   }
 
-  /** Starts a watch; `onDone` gets null for a clean end, else the error. */
-  watch(
+  /**
+   * Starts a watch: resolves once the server answered 200 (else rejects with the status), then
+   * streams events; `onDone` gets null for a clean end, else the error (an AbortError when the
+   * returned controller aborts it).
+   */
+  async watch(
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
+    query: Query,
     onEvent: (type: WatchEventType, object: unknown) => void,
     onDone: (error: unknown) => void,
   ): Promise<AbortController> {
-    return this.watcher.watch(path, query, (type, object) => onEvent(type as WatchEventType, object), onDone);
+    const controller = new AbortController();
+    const response = await this.open('GET', path, query, undefined, { signal: controller.signal });
+    const status = response.statusCode ?? 0;
+    if (status !== 200) {
+      const text = await readText(response).catch(() => '');
+      throw statusError(status, `watch ${path}`, this.server, text);
+    }
+    let done = false;
+    const finish = (error: unknown): void => {
+      if (done) return;
+      done = true;
+      onDone(error);
+    };
+    const lines = createInterface({ input: response, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (line.trim() === '') return;
+      let event: { type?: WatchEventType; object?: unknown };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch (error) {
+        finish(error);
+        response.destroy();
+        return;
+      }
+      if (event.type !== undefined) onEvent(event.type, event.object);
+    });
+    lines.on('close', () => finish(controller.signal.aborted ? abortError() : null));
+    // readline re-emits its input's errors (a connection reset mid-stream is one) on itself.
+    lines.on('error', (error) => finish(controller.signal.aborted ? abortError() : error));
+    controller.signal.addEventListener('abort', () => {
+      response.destroy();
+      finish(abortError());
+    });
+    return controller;
   }
+
+  /** One request; resolves with the response once its headers arrived. */
+  private async open(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Query,
+    body: unknown,
+    options: { agent?: Agent; timeoutMillis?: number; signal?: AbortSignal },
+  ): Promise<IncomingMessage> {
+    const url = new URL(this.server.replace(/\/+$/, '') + path);
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+    const auth = await this.access.requestOptions();
+    // Credentials give headers as an object (never Node's raw [name, value, …] list).
+    const authHeaders = (Array.isArray(auth.headers) ? {} : (auth.headers ?? {})) as OutgoingHttpHeaders;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const requestOptions: RequestOptions = {
+      ...auth,
+      method,
+      headers: {
+        ...authHeaders,
+        Accept: 'application/json',
+        ...(payload === undefined
+          ? {}
+          : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }),
+      },
+      // A watch gets its own connection; credentials that set an agent (a proxy) keep it.
+      ...(auth.agent === undefined && options.agent !== undefined ? { agent: options.agent } : {}),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    };
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const request = send(url, requestOptions, resolve);
+      request.on('error', reject);
+      if (options.timeoutMillis !== undefined) {
+        request.setTimeout(options.timeoutMillis, () =>
+          request.destroy(
+            Object.assign(new Error(`no answer within ${options.timeoutMillis} ms`), { name: 'TimeoutError' }),
+          ),
+        );
+      }
+      request.end(payload);
+    });
+  }
+
+  private unreachable(what: string, error: unknown): EnricherError {
+    return new EnricherError(
+      EnricherErrorCodes.apiUnreachable,
+      `${what} on ${this.server} failed: ${(error as Error).message}`,
+      {
+        retriable: true,
+        cause: error,
+      },
+    );
+  }
+
+  /** Closes the idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('the watch was aborted'), { name: 'AbortError' });
+}
+
+async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** An HTTP status as an EnricherError: 410 → resourceExpired, 429/5xx retriable. */
