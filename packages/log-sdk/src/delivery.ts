@@ -6,6 +6,7 @@ import { CompressionTypes, Kafka, logLevel, type IHeaders, type Producer, type S
 import sonicBoom from 'sonic-boom';
 import { registerKafkaCodecs } from './codecs.js';
 import type { Compression, TransportConfig } from './options.js';
+import { recordBatchHeaderBytes } from './record-batch.js';
 import { RecordQueue } from './queue.js';
 import { emptyStats, type DeliveryStats, type DropReason } from './stats.js';
 
@@ -64,6 +65,7 @@ export class KafkaDelivery {
   private readonly queue: RecordQueue;
   private readonly producer: Producer;
   private readonly headers: IHeaders;
+  private readonly recordOverhead: number;
   private connected = false;
   private stopping = false;
   private shutdownDeadline = Number.POSITIVE_INFINITY;
@@ -84,6 +86,9 @@ export class KafkaDelivery {
     });
     // One header only: every header is encoded per record, and the schema implies JSON.
     this.headers = { 'graybridge-schema': recordSchemaVersion };
+    // What a record costs in a RecordBatch beside its value: key, header, lengths and deltas.
+    this.recordOverhead =
+      Buffer.byteLength(config.key ?? '') + Buffer.byteLength('graybridge-schema') + recordSchemaVersion.length + 16;
     this.producer = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],
@@ -187,7 +192,11 @@ export class KafkaDelivery {
         await this.sleepUntilWoken(lingerLeft);
         continue;
       }
-      const batch = this.queue.take(this.config.batch.maxRecords, this.config.batch.maxBytes);
+      const batch = this.queue.take(
+        this.config.batch.maxRecords,
+        this.config.batch.maxBytes - recordBatchHeaderBytes,
+        this.recordOverhead,
+      );
       this.firstWaitingSince = Date.now();
       await this.deliver(batch);
       this.queue.settle(batch);

@@ -25,6 +25,15 @@ function groupMessagesPerPartition({
   return groups;
 }
 
+/** Puts `exports` in the require cache as the module at `file`, before anything requires it. */
+function replaceModule(file: string, exports: unknown): void {
+  const module = new Module(file);
+  module.filename = file;
+  module.loaded = true;
+  module.exports = exports;
+  createRequire(import.meta.url).cache[file] = module;
+}
+
 /**
  * kafkajs 2.2.4 (pinned exactly) groups each batch's messages per partition with
  * `[...current, message]` inside a reduce: quadratic in the batch size, and the largest cost of
@@ -40,11 +49,7 @@ function installLinearGrouping(): void {
     return; // a different kafkajs layout: leave it alone
   }
   if (file in require.cache) return; // kafkajs already loaded in this thread: too late, harmless
-  const module = new Module(file);
-  module.filename = file;
-  module.loaded = true;
-  module.exports = groupMessagesPerPartition;
-  require.cache[file] = module;
+  replaceModule(file, groupMessagesPerPartition);
 }
 
 installLinearGrouping();
@@ -183,11 +188,7 @@ function installBatchEncoder(): void {
       return new Encoder().writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeArray(topics);
     },
   });
-  const module = new Module(file);
-  module.filename = file;
-  module.loaded = true;
-  module.exports = produceRequest;
-  require.cache[file] = module;
+  replaceModule(file, produceRequest);
 }
 
 installBatchEncoder();

@@ -55,14 +55,20 @@ export class RecordQueue {
     return true;
   }
 
-  /** Takes up to `maxRecords`/`maxBytes` from the front (at least one record) and marks them in flight. */
-  take(maxRecords: number, maxBytes: number): Buffer[] {
+  /**
+   * Takes up to `maxRecords`/`maxBytes` from the front (at least one record) and marks them in
+   * flight. `recordOverhead` is added per record against `maxBytes` only (what each record costs in
+   * the batch beyond its value): the queue's own accounting stays value bytes.
+   */
+  take(maxRecords: number, maxBytes: number, recordOverhead = 0): Buffer[] {
     let end = this.head;
     let bytes = 0;
+    let batchBytes = 0;
     while (end < this.items.length && end - this.head < maxRecords) {
       const size = (this.items[end] as Buffer).length;
-      if (end > this.head && bytes + size > maxBytes) break;
+      if (end > this.head && batchBytes + size + recordOverhead > maxBytes) break;
       bytes += size;
+      batchBytes += size + recordOverhead;
       end += 1;
     }
     const batch = this.items.slice(this.head, end);

@@ -25,7 +25,7 @@ export interface RecordBatchHeader {
 const transactionalMask = 16;
 const magic = 2;
 /** firstOffset … recordCount: the fixed part before the (maybe compressed) records. */
-const headerBytes = 61;
+export const recordBatchHeaderBytes = 61;
 /** Where the CRC'd part starts: attributes, right after firstOffset, length, leader epoch, magic, crc. */
 const crcFrom = 21;
 
@@ -218,7 +218,7 @@ export function encodeRecordBatch(
   records: Buffer,
   timestamps: { readonly firstTimestamp: number; readonly maxTimestamp: number },
 ): Buffer {
-  const batch = Buffer.allocUnsafe(headerBytes + records.length);
+  const batch = Buffer.allocUnsafe(recordBatchHeaderBytes + records.length);
   batch.writeBigInt64BE(0n, 0); // firstOffset: the broker assigns offsets
   batch.writeInt32BE(batch.length - 12, 8); // length: everything after firstOffset and itself
   batch.writeInt32BE(0, 12); // partitionLeaderEpoch
@@ -232,7 +232,7 @@ export function encodeRecordBatch(
   batch.writeInt16BE(header.producerEpoch, 51);
   batch.writeInt32BE(header.firstSequence, 53);
   batch.writeInt32BE(count, 57);
-  records.copy(batch, headerBytes);
+  records.copy(batch, recordBatchHeaderBytes);
   batch.writeUInt32BE(crc32c(batch, crcFrom), 17);
   return batch;
 }

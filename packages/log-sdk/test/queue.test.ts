@@ -60,6 +60,13 @@ describe('RecordQueue', () => {
     assert.equal(queue.waiting, 0);
   });
 
+  it('counts each record’s overhead in the batch (key, header, framing) against maxBytes, not in the queue', () => {
+    const { queue } = queueWith(100, 1024, 'drop-newest');
+    for (const r of ['aaaa', 'bbbb', 'cccc']) queue.push(record(r));
+    assert.deepEqual(queue.take(10, 20, 6).map(String), ['aaaa', 'bbbb'], '2 × (4 + 6) fits 20, a third does not');
+    assert.equal(queue.totalBytes, 12, 'the queue accounts value bytes only');
+  });
+
   it('stays consistent across many pushes and takes (compaction)', () => {
     const { queue } = queueWith(100_000, 10_000_000, 'drop-newest');
     let next = 0;
