@@ -4,76 +4,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createEnricher } from '@graybridge/enricher';
 import { startRig, stopRig } from '@graybridge/rig';
+import { loadPods, namespaces, podIdentity } from './cluster.js';
 import { format, machineLine, summarize, writeSection } from './report.js';
 
 const self = fileURLToPath(import.meta.url);
 const benchmarksFile = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-const namespaces = 50;
-
-/** One realistic pod: labels, annotations, two containers, an owner, an IP. */
-function podBody(i: number): object {
-  const app = `app-${i % 200}`;
-  return {
-    metadata: {
-      name: `${app}-7d9f8c6b5-${i.toString(36).padStart(5, '0')}`,
-      labels: {
-        app,
-        'app.kubernetes.io/name': app,
-        'app.kubernetes.io/part-of': 'shop',
-        'pod-template-hash': '7d9f8c6b5',
-        tier: i % 3 === 0 ? 'web' : 'worker',
-      },
-      annotations: {
-        'prometheus.io/scrape': 'true',
-        'prometheus.io/port': '9090',
-        'kubectl.kubernetes.io/restartedAt': '2026-11-01T00:00:00Z',
-      },
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'ReplicaSet',
-          name: `${app}-7d9f8c6b5`,
-          uid: `00000000-0000-0000-0000-${String(i % 200).padStart(12, '0')}`,
-          controller: true,
-        },
-      ],
-    },
-    spec: {
-      nodeName: `node-${i % 100}`,
-      containers: [
-        {
-          name: 'app',
-          image: `registry.example.com/shop/${app}:1.${i % 50}.0`,
-          env: [{ name: 'A', value: 'b' }],
-          resources: { requests: { cpu: '100m', memory: '128Mi' } },
-        },
-        {
-          name: 'istio-proxy',
-          image: 'docker.io/istio/proxyv2:1.24.0',
-          args: ['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local'],
-        },
-      ],
-    },
-  };
-}
-
-async function loadPods(kubeconfig: string, pods: number): Promise<void> {
-  const config = new KubeConfig();
-  config.loadFromFile(kubeconfig);
-  const core = config.makeApiClient(CoreV1Api);
-  for (let n = 0; n < namespaces; n += 1) await core.createNamespace({ body: { metadata: { name: `bench-${n}` } } });
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < pods; i = next++) {
-      await core.createNamespacedPod({ namespace: `bench-${i % namespaces}`, body: podBody(i) });
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
-
 /** In a fresh process: sync, then measure. Prints one JSON line. */
 async function child(kubeconfig: string, pods: number): Promise<void> {
   const start = process.hrtime.bigint();
@@ -85,11 +22,7 @@ async function child(kubeconfig: string, pods: number): Promise<void> {
   const { rss, heapUsed } = process.memoryUsage();
   const rssMiB = rss / 2 ** 20;
   const heapMiB = heapUsed / 2 ** 20;
-  const queries = Array.from({ length: 10_000 }, (_, k) => {
-    const i = (k * 7919) % pods;
-    const app = `app-${i % 200}`;
-    return { namespace: `bench-${i % namespaces}`, pod: `${app}-7d9f8c6b5-${i.toString(36).padStart(5, '0')}` };
-  });
+  const queries = Array.from({ length: 10_000 }, (_, k) => podIdentity((k * 7919) % pods));
   let hits = 0;
   for (const q of queries) if (enricher.lookup(q)) hits += 1; // warm-up
   const rounds = 20;

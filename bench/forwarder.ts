@@ -6,65 +6,31 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startRig, stopRig, type KubeEndpoint } from '@graybridge/rig';
 import { Consumer, type Message } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { registerKafkaCodecs } from '@graybridge/log-sdk';
-import { format, machineLine, summarize, writeSection } from './report.js';
+import {
+  countingEndpoint,
+  createPods,
+  forwarding,
+  pods,
+  record,
+  spawnApp,
+  spawnForwarder,
+  stop,
+  usage,
+} from './forwarding.js';
+import { format, machineLine, option, summarize, writeSection } from './report.js';
 
-const cli = fileURLToPath(new URL('../../packages/forwarder/dist/src/cli/main.js', import.meta.url));
 const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-const option = (name: string, fallback: number): number => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const records = option('records', 200_000);
 const runs = option('runs', 5);
-const pods = 16;
-const namespace = 'bench';
-
-/** A typical SDK record: ~500 bytes of JSON with the pod identity. */
-function record(seq: number): { key: string; value: string; headers: Record<string, string> } {
-  const pod = `api-${seq % pods}`;
-  return {
-    key: `${namespace}/${pod}`,
-    value: JSON.stringify({
-      level: 30,
-      time: Date.now(),
-      pid: 7,
-      k8s: { pod, namespace, container: 'app', node: 'node-a' },
-      service: 'api',
-      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-      req: { method: 'GET', url: `/v1/orders/${seq}?expand=items`, remoteAddress: '10.1.2.3', userAgent: 'curl/8.5' },
-      res: { statusCode: 200 },
-      responseTime: seq % 250,
-      msg: `request completed: GET /v1/orders/${seq}`,
-      detail: 'y'.repeat(120),
-    }),
-    headers: { 'graybridge-schema': '1' },
-  };
-}
-
-async function createPods(kubeconfig: string): Promise<void> {
-  const config = new KubeConfig();
-  config.loadFromFile(kubeconfig);
-  const core = config.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: namespace, labels: { team: 'bench' } } } });
-  for (let i = 0; i < pods; i += 1) {
-    await core.createNamespacedPod({
-      namespace,
-      body: {
-        metadata: { name: `api-${i}`, labels: { app: 'api', tier: 'backend' } },
-        spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'registry.example.com/api:2.0.0' }] },
-      },
-    });
-  }
-}
+const backgroundPods = option('pods', 10_000);
 
 async function produce(brokers: string[], topic: string): Promise<void> {
   registerKafkaCodecs();
@@ -123,27 +89,6 @@ function timeKcat(kcat: string, brokers: string[], topic: string): ReaderResult 
     rssMiB: Number(/maxrss=(\d+)/.exec(result.stderr)?.[1] ?? NaN) / 1024,
     cpuPer100k: ((Number(cpu?.[1] ?? NaN) + Number(cpu?.[2] ?? NaN)) * 100_000) / records,
   };
-}
-
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-/** CPU seconds (user + system) and peak RSS (VmHWM) of a running process, from /proc. */
-function usage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
-  // Fields after the command name (which may hold spaces) in /proc/<pid>/stat: utime is the 12th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / clockTicks;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { cpuSeconds, peakRssMiB: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024 };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
@@ -278,36 +223,14 @@ async function timePlatformatic(brokers: string[], topic: string, run: number): 
   return records / seconds;
 }
 
-/** A GELF TCP endpoint that only counts frames: the receiving side must not be the bottleneck. */
-async function countingEndpoint(): Promise<{ server: Server; port: number; count: () => number; first: () => string }> {
-  let frames = 0;
-  let first = '';
-  const server = createServer((socket) => {
-    socket.on('data', (chunk: Buffer) => {
-      if (first === '') first = chunk.subarray(0, Math.max(0, chunk.indexOf(0))).toString();
-      for (let at = chunk.indexOf(0); at >= 0; at = chunk.indexOf(0, at + 1)) frames += 1;
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, count: () => frames, first: () => first };
-}
-
 async function timeForwarder(brokers: string[], topic: string, kubeconfig: string, run: number): Promise<ReaderResult> {
   const endpoint = await countingEndpoint();
-  const child = spawn(process.execPath, [cli, 'forward'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
-      GRAYBRIDGE_KAFKA_TOPICS: topic,
-      GRAYBRIDGE_KAFKA_GROUP_ID: `bench-forwarder-${run}`,
-      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
-      GRAYBRIDGE_GELF_PORT: String(endpoint.port),
-      GRAYBRIDGE_KUBERNETES_KUBECONFIG: kubeconfig,
-      GRAYBRIDGE_OPS_PORT: '0',
-      GRAYBRIDGE_OPS_HOST: '127.0.0.1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawnForwarder({
+    brokers,
+    topic,
+    group: `bench-forwarder-${run}`,
+    gelfPort: endpoint.port,
+    kubeconfig,
   });
   // Timed from "forwarding" (group joining, first fetch and everything after count; process
   // start and the first pod list do not), and so is its CPU time.
@@ -337,7 +260,7 @@ const latencySeconds = 10;
 /** The SDK in its own process, logging `latencyRate` records/s for `latencySeconds` seconds. */
 const sdkLoadScript = `
 import { createLogger } from '@graybridge/log-sdk';
-const logger = createLogger({ service: 'api', kafka: { topic: process.env.BENCH_TOPIC } });
+const logger = createLogger({ service: 'api', kafka: { topic: process.env.APP_TOPIC } });
 const perTick = ${latencyRate / 100};
 for (let tick = 0; tick < ${latencySeconds * 100}; tick += 1) {
   const due = Date.now() + 10;
@@ -378,35 +301,15 @@ async function measureLatency(
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const forwarder = spawn(process.execPath, [cli, 'forward'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
-      GRAYBRIDGE_KAFKA_TOPICS: topic,
-      GRAYBRIDGE_KAFKA_GROUP_ID: 'bench-latency',
-      GRAYBRIDGE_GELF_HOST: '127.0.0.1',
-      GRAYBRIDGE_GELF_PORT: String((server.address() as { port: number }).port),
-      GRAYBRIDGE_KUBERNETES_KUBECONFIG: kubeconfig,
-      GRAYBRIDGE_OPS_PORT: '0',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const forwarder = spawnForwarder({
+    brokers,
+    topic,
+    group: 'bench-latency',
+    gelfPort: (server.address() as { port: number }).port,
+    kubeconfig,
   });
-  await new Promise<void>((resolve) => {
-    forwarder.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('"msg":"forwarding"')) resolve();
-    });
-  });
-  const app = spawn(process.execPath, ['--input-type=module', '-e', sdkLoadScript], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    env: {
-      PATH: process.env.PATH ?? '',
-      GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
-      BENCH_TOPIC: topic,
-      POD_NAME: 'api-0',
-      POD_NAMESPACE: namespace,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  await forwarding(forwarder);
+  const app = spawnApp(sdkLoadScript, brokers, topic, 'ignore');
   await once(app, 'exit');
   const expected = latencyRate * latencySeconds;
   const deadline = Date.now() + 60_000;
@@ -464,7 +367,7 @@ async function main(): Promise<void> {
     const kube = rig.kube;
     if (kube === undefined) throw new Error('the rig has no API server');
     const kubeconfig = kube.kubeconfig;
-    await createPods(kubeconfig);
+    await createPods(kubeconfig, backgroundPods);
     const topic = `bench-forwarder-${Date.now()}`;
     console.log(`producing ${records} records (~500 B, gzip, 4 partitions)`);
     await produce(brokers, topic);
@@ -518,8 +421,9 @@ async function main(): Promise<void> {
 
 ${machineLine({ kafka: rig.kafka?.version ?? '?', kcat: rig.kcat?.version ?? '?', rsyslog: rsyslogVersion, 'kube-apiserver': kube.version })}
 
-Command: \`npm run bench -- forwarder --runs ${runs} --records ${records}\`. ${records.toLocaleString('en-US')} records of ~500 bytes
-(pino-shaped, gzip-compressed as the SDK sends them) in 4 partitions; ${pods} pods in the API server.
+Command: \`npm run bench -- forwarder --runs ${runs} --records ${records} --pods ${backgroundPods}\`. ${records.toLocaleString('en-US')} records of ~500 bytes
+(pino-shaped, gzip-compressed as the SDK sends them) in 4 partitions from ${pods} pods; ${(pods + backgroundPods).toLocaleString('en-US')} pods in the API server
+(the forwarder's watch cache and rsyslog's API server hold a big cluster's pods).
 Every reader reads the same topic in the same run, variants interleaved in each run (rsyslog and
 graybridge take turns going first). \`graybridge forward\` consumes it as a new consumer group,
 decodes, enriches every record from the watch cache (labels, namespace labels, node, image),

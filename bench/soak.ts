@@ -1,0 +1,213 @@
+// `npm run bench -- --soak 3600` (or `npm run bench -- soak --seconds 3600 [--rate 5000]
+// [--interval 10] [--pods 10000]`): an app logging through the SDK at a steady rate into Kafka,
+// `graybridge forward` enriching and sending it over GELF TCP, for an hour; RSS and V8 heap of both
+// processes sampled every 10 s. Reports growth (target ≤ 5 %) and plots docs/soak.png (gnuplot).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startRig, stopRig } from '@graybridge/rig';
+import { Kafka, logLevel } from 'kafkajs';
+import { countingEndpoint, createPods, forwarding, spawnApp, spawnForwarder, stop, usage } from './forwarding.js';
+import { machineLine, option, writeSection } from './report.js';
+
+const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const plot = fileURLToPath(new URL('../../docs/soak.png', import.meta.url));
+const seconds = option('seconds', option('soak', 3600));
+const rate = option('rate', 5000);
+const intervalSeconds = option('interval', 10);
+const backgroundPods = option('pods', 10_000);
+
+/** The app: logs `rate` records/s in 10 ms ticks for `seconds`, its memory every interval. */
+const appScript = `
+import { createLogger } from '@graybridge/log-sdk';
+const logger = createLogger({ service: 'api', kafka: { topic: process.env.APP_TOPIC } });
+const perTick = ${rate / 100};
+const report = () => {
+  const { rss, heapUsed } = process.memoryUsage();
+  process.stdout.write('SOAK ' + JSON.stringify({ rss, heapUsed, ...logger.deliveryStats() }) + '\\n');
+};
+const timer = setInterval(report, ${intervalSeconds * 1000});
+const started = Date.now();
+let seq = 0;
+for (let tick = 0; tick < ${seconds * 100}; tick += 1) {
+  for (let i = 0; i < perTick; i += 1, seq += 1)
+    logger.info({ seq, req: { method: 'GET', url: '/v1/orders/' + seq }, res: { statusCode: 200 }, detail: 'y'.repeat(120) }, 'request completed');
+  const due = started + (tick + 1) * 10;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+}
+clearInterval(timer);
+const stats = await logger.close();
+process.stdout.write('SOAK ' + JSON.stringify({ done: true, logged: seq, ...stats }) + '\\n');
+`;
+
+interface Sample {
+  readonly at: number;
+  readonly forwarderRss: number;
+  readonly forwarderHeap: number;
+  readonly appRss: number;
+  readonly appHeap: number;
+}
+
+/** A prom-client gauge's value from a /metrics text. */
+function gauge(metrics: string, name: string): number {
+  return Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+}
+
+const mib = (bytes: number): number => bytes / 2 ** 20;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/**
+ * Growth from the start to the end of the run: the tenth of samples after warm-up (the first
+ * 10 %, at least 2 minutes: JIT, caches and heaps settle) against the last tenth, each summed up
+ * by `summary` — the median for RSS; the lowest for heap in use, whose samples land anywhere in
+ * the collector's sawtooth while its floor is what survives collections (a leak raises it).
+ */
+function growth(
+  values: readonly number[],
+  summary: (window: readonly number[]) => number,
+): { start: number; end: number; percent: number } {
+  const tenth = Math.max(1, Math.floor(values.length / 10));
+  const warmup = Math.max(tenth, Math.ceil(120 / intervalSeconds));
+  const start = summary(values.slice(warmup, warmup + tenth));
+  const end = summary(values.slice(-tenth));
+  return { start, end, percent: ((end - start) / start) * 100 };
+}
+
+const lowest = (window: readonly number[]): number => Math.min(...window);
+
+async function main(): Promise<void> {
+  const rig = await startRig(['kafka', 'kube'], { ownerPid: process.pid });
+  const workDir = mkdtempSync(join(tmpdir(), 'bench-soak-'));
+  try {
+    const brokers = [...(rig.kafka?.brokers ?? [])];
+    const kubeconfig = rig.kube?.kubeconfig ?? '';
+    await createPods(kubeconfig, backgroundPods);
+    const topic = `bench-soak-${Date.now()}`;
+    const admin = new Kafka({ clientId: 'bench-soak', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+    await admin.disconnect();
+    const endpoint = await countingEndpoint();
+    const opsPort = await freePort();
+    const forwarder = spawnForwarder({ brokers, topic, group: topic, gelfPort: endpoint.port, kubeconfig, opsPort });
+    await forwarding(forwarder);
+    const app = spawnApp(appScript, brokers, topic, 'pipe');
+    let appReport: Record<string, number> = {};
+    let appDone: Record<string, unknown> | undefined;
+    let pending = '';
+    app.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.startsWith('SOAK ')) continue;
+        const report = JSON.parse(line.slice(5)) as Record<string, number> & { done?: boolean };
+        if (report.done === true) appDone = report;
+        else appReport = report;
+      }
+    });
+    const appExited = new Promise<number | null>((resolve) => app.once('exit', resolve));
+    const samples: Sample[] = [];
+    const started = Date.now();
+    console.log(`soak: ${rate} records/s for ${seconds} s, sampling every ${intervalSeconds} s`);
+    while (appDone === undefined && app.exitCode === null) {
+      await new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000));
+      if (forwarder.exitCode !== null) throw new Error(`graybridge forward exited with ${forwarder.exitCode}`);
+      const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      const sample: Sample = {
+        at: (Date.now() - started) / 1000,
+        forwarderRss: usage(forwarder.pid ?? 0).rssMiB,
+        forwarderHeap: mib(gauge(metrics, 'nodejs_heap_size_used_bytes')),
+        appRss: mib(appReport.rss ?? Number.NaN),
+        appHeap: mib(appReport.heapUsed ?? Number.NaN),
+      };
+      samples.push(sample);
+      if (samples.length % 6 === 0) {
+        console.log(
+          `${sample.at.toFixed(0)} s: forwarder RSS ${sample.forwarderRss.toFixed(0)} MiB heap ${sample.forwarderHeap.toFixed(0)} MiB, ` +
+            `app RSS ${sample.appRss.toFixed(0)} MiB heap ${sample.appHeap.toFixed(0)} MiB, delivered ${endpoint.count()}`,
+        );
+      }
+    }
+    const exitCode = await appExited;
+    if (exitCode !== 0 || appDone === undefined) throw new Error(`the app exited with ${exitCode}`);
+    const logged = Number(appDone.logged);
+    const deadline = Date.now() + 120_000;
+    while (endpoint.count() < logged && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const delivered = endpoint.count();
+    await stop(forwarder);
+    endpoint.server.close();
+
+    const data = join(workDir, 'soak.tsv');
+    writeFileSync(
+      data,
+      samples
+        .map((s) =>
+          [s.at / 60, s.forwarderRss, s.forwarderHeap, s.appRss, s.appHeap].map((n) => n.toFixed(2)).join('\t'),
+        )
+        .join('\n') + '\n',
+    );
+    execFileSync('gnuplot', [
+      '-e',
+      [
+        `set terminal pngcairo size 1000,500 font 'sans,10'`,
+        `set output '${plot}'`,
+        `set title 'graybridge soak: ${rate.toLocaleString('en-US')} records/s for ${(seconds / 60).toFixed(0)} min'`,
+        `set xlabel 'minutes'`,
+        `set ylabel 'MiB'`,
+        `set yrange [0:*]`,
+        `set key outside right`,
+        `set grid`,
+        `plot '${data}' using 1:2 with lines lw 2 title 'forwarder RSS', ` +
+          `'' using 1:3 with lines lw 2 title 'forwarder heap used', ` +
+          `'' using 1:4 with lines lw 2 title 'app (SDK) RSS', ` +
+          `'' using 1:5 with lines lw 2 title 'app (SDK) heap used'`,
+      ].join('; '),
+    ]);
+
+    const rows = (
+      [
+        ['graybridge forward', 'RSS (median)', samples.map((s) => s.forwarderRss), median],
+        ['graybridge forward', 'V8 heap used (lowest)', samples.map((s) => s.forwarderHeap), lowest],
+        ['app with @graybridge/log-sdk', 'RSS (median)', samples.map((s) => s.appRss), median],
+        ['app with @graybridge/log-sdk', 'V8 heap used (lowest)', samples.map((s) => s.appHeap), lowest],
+      ] as const
+    ).map(([process, measure, values, summary]) => {
+      const g = growth(values, summary);
+      return `| ${process} | ${measure} | ${g.start.toFixed(0)} | ${g.end.toFixed(0)} | ${g.percent >= 0 ? '+' : ''}${g.percent.toFixed(1)} % | ${g.percent <= 5 ? 'met' : 'missed'} |`;
+    });
+    const dropped = Object.values(appDone.droppedRecords as Record<string, number>).reduce((a, b) => a + b, 0);
+    const markdown = `### Soak: ${(seconds / 60).toFixed(0)} minutes at ${rate.toLocaleString('en-US')} records/s
+
+${machineLine({ kafka: rig.kafka?.version ?? '?', 'kube-apiserver': rig.kube?.version ?? '?' })}
+
+Command: \`npm run bench -- soak --seconds ${seconds} --rate ${rate} --interval ${intervalSeconds} --pods ${backgroundPods}\`.
+An app logs through \`@graybridge/log-sdk\` at a steady ${rate.toLocaleString('en-US')} records/s into a 4-partition
+topic; \`graybridge forward\` enriches every record from the API server (${backgroundPods.toLocaleString('en-US')} more pods in it) and
+sends GELF over TCP to a counting endpoint. Every ${intervalSeconds} s: each process's RSS, the forwarder's V8
+heap in use (its /metrics) and the app's (its own \`process.memoryUsage()\`). Growth compares the
+first tenth of samples after warm-up (≥ 2 min) with the last tenth: their medians for RSS, their
+lowest for heap in use (samples land anywhere in the collector's sawtooth; its floor is what
+survives collections, and what a leak would raise).
+The app logged ${logged.toLocaleString('en-US')} records, the SDK dropped ${dropped.toLocaleString('en-US')}, the endpoint received
+${delivered.toLocaleString('en-US')}.
+
+| process | measure | start MiB | end MiB | growth | target ≤ 5 % |
+| --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+![RSS and heap of the forwarder and the app over the soak](soak.png)`;
+    writeSection(docs, 'soak', markdown);
+    console.log(markdown);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+    await stopRig(rig);
+  }
+}
+
+await main();
