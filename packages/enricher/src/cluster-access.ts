@@ -50,21 +50,12 @@ export function clusterAccessFrom(
     if (server === undefined) throw invalidOption('kubeconfig', 'a KubeConfig with a current cluster', 'none');
     return clientNodeAccess(server, 'KubeConfig', () => Promise.resolve(value));
   }
-  if (typeof value === 'string') return fromFile(value);
+  if (typeof value === 'string') return fromFiles([value]);
   if (value !== undefined) throw invalidOption('kubeconfig', 'a KubeConfig or a file path', value);
   const listed = env.KUBECONFIG?.split(':').filter((path) => path !== '') ?? [];
-  if (listed.length > 1) {
-    // Merged lists: client-node's merge rules, not a second implementation of them.
-    const first = fromFile(listed.find((path) => existsSync(path)) ?? (listed[0] as string));
-    return clientNodeAccess(first.server, `KUBECONFIG=${env.KUBECONFIG ?? ''}`, async () => {
-      const config = new (await import('@kubernetes/client-node')).KubeConfig();
-      config.loadFromDefault();
-      return config;
-    });
-  }
-  if (listed.length === 1) return fromFile(listed[0] as string);
+  if (listed.length > 0) return fromFiles(listed);
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
-  if (existsSync(home)) return fromFile(home);
+  if (existsSync(home)) return fromFiles([home]);
   if (env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(join(serviceAccount, 'token'))) {
     return inCluster(env, serviceAccount);
   }
@@ -112,13 +103,60 @@ function named(list: unknown, name: unknown, key: string): Yaml | undefined {
   return entry === undefined ? undefined : asRecord(entry[key]);
 }
 
-function fromFile(path: string): ClusterAccess {
-  let document: Yaml;
-  try {
-    document = asRecord(parseYaml(readFileSync(path, 'utf8')));
-  } catch (error) {
-    throw invalidOption('kubeconfig', 'a readable kubeconfig file', `${path} (${(error as Error).message})`);
+/** Paths a kubeconfig names, made absolute against the file that names them (so that files can merge). */
+const pathKeys = ['certificate-authority', 'client-certificate', 'client-key', 'tokenFile'];
+
+function absolutePaths(entries: unknown, key: string, base: string): Yaml[] {
+  if (!Array.isArray(entries)) return [];
+  return entries.map((entry: unknown) => {
+    const fields = asRecord(asRecord(entry)[key]);
+    for (const pathKey of pathKeys) {
+      const value = fields[pathKey];
+      if (typeof value === 'string' && value !== '' && !isAbsolute(value)) fields[pathKey] = join(base, value);
+    }
+    return asRecord(entry);
+  });
+}
+
+/**
+ * One kubeconfig from a list of files, merged as kubectl merges KUBECONFIG: the first file to set
+ * `current-context` wins, and so does the first definition of each named cluster, user and context.
+ * Missing files in a list are skipped; a single named file must exist.
+ */
+function readKubeconfig(paths: readonly string[]): Yaml {
+  const merged: Yaml = { clusters: [], users: [], contexts: [] };
+  const existing = paths.length === 1 ? paths : paths.filter((path) => existsSync(path));
+  if (existing.length === 0) {
+    throw invalidOption('kubeconfig', 'a readable kubeconfig file', `KUBECONFIG=${paths.join(':')} (none exists)`);
   }
+  for (const path of existing) {
+    let document: Yaml;
+    try {
+      document = asRecord(parseYaml(readFileSync(path, 'utf8')));
+    } catch (error) {
+      throw invalidOption('kubeconfig', 'a readable kubeconfig file', `${path} (${(error as Error).message})`);
+    }
+    const base = dirname(path);
+    if (typeof document['current-context'] === 'string' && document['current-context'] !== '') {
+      merged['current-context'] ??= document['current-context'];
+    }
+    for (const [list, key] of [
+      ['clusters', 'cluster'],
+      ['users', 'user'],
+      ['contexts', 'context'],
+    ] as const) {
+      const known = merged[list] as Yaml[];
+      for (const entry of absolutePaths(document[list], key, base)) {
+        if (!known.some((k) => k.name === entry.name)) known.push(entry);
+      }
+    }
+  }
+  return merged;
+}
+
+function fromFiles(paths: readonly string[]): ClusterAccess {
+  const path = paths.join(':');
+  const document = readKubeconfig(paths);
   const context = named(document.contexts, document['current-context'], 'context');
   const cluster = named(document.clusters, context?.cluster, 'cluster');
   const user = named(document.users, context?.user, 'user') ?? {};
@@ -126,22 +164,27 @@ function fromFile(path: string): ClusterAccess {
   if (typeof server !== 'string' || server === '') {
     throw invalidOption('kubeconfig', `a kubeconfig whose current context names a cluster with a server`, path);
   }
-  if (user.exec !== undefined || user['auth-provider'] !== undefined || cluster?.['proxy-url'] !== undefined) {
+  if (
+    user.exec !== undefined ||
+    user['auth-provider'] !== undefined ||
+    user.as !== undefined ||
+    cluster?.['proxy-url'] !== undefined
+  ) {
+    // Plugins, impersonation and proxies: client-node, given the document as read and merged here.
     return clientNodeAccess(server, path, async () => {
       const config = new (await import('@kubernetes/client-node')).KubeConfig();
-      config.loadFromFile(path);
+      config.loadFromString(JSON.stringify(document));
       return config;
     });
   }
-  const base = dirname(path);
-  /** Inline base64 data, else a file (relative to the kubeconfig), else nothing. */
+  /** Inline base64 data, else a file, else nothing. */
   const material = (dataKey: string, fileKey: string, from: Yaml): Buffer | undefined => {
     const data = from[dataKey];
     if (typeof data === 'string' && data !== '') return Buffer.from(data, 'base64');
     const file = from[fileKey];
     if (typeof file === 'string' && file !== '') {
       try {
-        return readFileSync(isAbsolute(file) ? file : join(base, file));
+        return readFileSync(file); // absolute: see absolutePaths
       } catch (error) {
         throw invalidOption('kubeconfig', `a readable ${fileKey}`, `${file} in ${path} (${(error as Error).message})`);
       }
@@ -161,11 +204,18 @@ function fromFile(path: string): ClusterAccess {
     const header = `Bearer ${user.token}`;
     authorization = () => header;
   } else if (typeof user.tokenFile === 'string' && user.tokenFile !== '') {
-    const token = tokenFile(isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile));
+    const token = tokenFile(user.tokenFile);
     authorization = () => `Bearer ${token()}`;
   } else if (typeof user.username === 'string' && typeof user.password === 'string') {
     const header = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
     authorization = () => header;
+  }
+  if (server.startsWith('http://') && authorization() !== undefined) {
+    throw invalidOption(
+      'kubeconfig',
+      `an https:// server for a user with credentials (they would cross in clear text)`,
+      `${server} in ${path}`,
+    );
   }
   return {
     server,
@@ -184,7 +234,11 @@ function clientNodeAccess(server: string, source: string, load: () => Promise<Ku
     server,
     source,
     requestOptions: async () => {
-      config ??= load();
+      // A failed load (a file briefly unreadable) is tried again on the next request.
+      config ??= load().catch((error: unknown) => {
+        config = undefined;
+        throw error;
+      });
       const options: RequestOptions = {};
       await (await config).applyToHTTPSOptions(options);
       return options;

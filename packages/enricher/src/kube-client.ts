@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { createInterface } from 'node:readline';
 import type { ClusterAccess } from './cluster-access.js';
 import { EnricherError, EnricherErrorCodes } from './errors.js';
@@ -11,9 +11,12 @@ type Query = Record<string, string | number | boolean | undefined>;
 /** The API server as the enricher uses it: JSON requests and watches, plain objects, typed errors. */
 export class KubeClient {
   /** Keep-alive connections for requests; each watch holds one of its own for minutes. */
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly agent: HttpAgent;
 
-  constructor(private readonly access: ClusterAccess) {}
+  constructor(private readonly access: ClusterAccess) {
+    const options = { keepAlive: true, maxSockets: 8 };
+    this.agent = access.server.startsWith('http://') ? new HttpAgent(options) : new HttpsAgent(options);
+  }
 
   get server(): string {
     return this.access.server;
@@ -31,13 +34,17 @@ export class KubeClient {
     timeoutMillis: number,
   ): Promise<T> {
     const what = `${method} ${path}`;
-    const response = await this.open(method, path, query, body, { agent: this.agent, timeoutMillis }).catch(
+    // One deadline for all of it: waiting for a socket, the answer and its body.
+    const signal = AbortSignal.timeout(timeoutMillis);
+    const failed = (error: unknown): EnricherError =>
+      this.unreachable(what, signal.aborted ? new Error(`no complete answer within ${timeoutMillis} ms`) : error);
+    const response = await this.open(method, path, query, body, { agent: this.agent, signal }).catch(
       (error: unknown) => {
-        throw this.unreachable(what, error);
+        throw failed(error);
       },
     );
     const text = await readText(response).catch((error: unknown) => {
-      throw this.unreachable(what, error);
+      throw failed(error);
     });
     const status = response.statusCode ?? 0;
     if (status < 200 || status >= 300) throw statusError(status, what, this.server, text);
@@ -45,18 +52,27 @@ export class KubeClient {
   }
 
   /**
-   * Starts a watch: resolves once the server answered 200 (else rejects with the status), then
-   * streams events; `onDone` gets null for a clean end, else the error (an AbortError when the
-   * returned controller aborts it).
+   * Starts a watch: resolves once the server answered 200 within `connectTimeoutMillis` (else
+   * rejects), then streams events; `onDone` gets null for a clean end, else the error (an
+   * AbortError once `controller` aborts it — which it may at any time, connecting included). An
+   * error thrown by `onEvent` ends the watch with that error.
    */
   async watch(
     path: string,
     query: Query,
     onEvent: (type: WatchEventType, object: unknown) => void,
     onDone: (error: unknown) => void,
-  ): Promise<AbortController> {
-    const controller = new AbortController();
-    const response = await this.open('GET', path, query, undefined, { signal: controller.signal });
+    controller: AbortController,
+    connectTimeoutMillis: number,
+  ): Promise<void> {
+    const response = await this.open('GET', path, query, undefined, {
+      signal: controller.signal,
+      answerWithinMillis: connectTimeoutMillis,
+    });
+    const onAbort = (): void => {
+      response.destroy();
+      finish(abortError());
+    };
     const status = response.statusCode ?? 0;
     if (status !== 200) {
       const text = await readText(response).catch(() => '');
@@ -79,16 +95,18 @@ export class KubeClient {
         response.destroy();
         return;
       }
-      if (event.type !== undefined) onEvent(event.type, event.object);
+      try {
+        if (event.type !== undefined) onEvent(event.type, event.object);
+      } catch (error) {
+        finish(error);
+        response.destroy();
+      }
     });
     lines.on('close', () => finish(controller.signal.aborted ? abortError() : null));
     // readline re-emits its input's errors (a connection reset mid-stream is one) on itself.
     lines.on('error', (error) => finish(controller.signal.aborted ? abortError() : error));
-    controller.signal.addEventListener('abort', () => {
-      response.destroy();
-      finish(abortError());
-    });
-    return controller;
+    if (controller.signal.aborted) onAbort();
+    else controller.signal.addEventListener('abort', onAbort, { once: true });
   }
 
   /** One request; resolves with the response once its headers arrived. */
@@ -97,7 +115,7 @@ export class KubeClient {
     path: string,
     query: Query,
     body: unknown,
-    options: { agent?: Agent; timeoutMillis?: number; signal?: AbortSignal },
+    options: { agent?: HttpAgent; signal: AbortSignal; answerWithinMillis?: number },
   ): Promise<IncomingMessage> {
     const url = new URL(this.server.replace(/\/+$/, '') + path);
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
@@ -117,19 +135,26 @@ export class KubeClient {
       },
       // A watch gets its own connection; credentials that set an agent (a proxy) keep it.
       ...(auth.agent === undefined && options.agent !== undefined ? { agent: options.agent } : {}),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      signal: options.signal,
     };
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = send(url, requestOptions, resolve);
-      request.on('error', reject);
-      if (options.timeoutMillis !== undefined) {
-        request.setTimeout(options.timeoutMillis, () =>
-          request.destroy(
-            Object.assign(new Error(`no answer within ${options.timeoutMillis} ms`), { name: 'TimeoutError' }),
-          ),
-        );
-      }
+      const request = send(url, requestOptions, (response) => {
+        clearTimeout(timer);
+        resolve(response);
+      });
+      // Until the answer's headers: a server that accepts and never answers is given up on.
+      const timer =
+        options.answerWithinMillis === undefined
+          ? undefined
+          : setTimeout(() => {
+              const error = new Error(`no answer within ${options.answerWithinMillis} ms`);
+              request.destroy(Object.assign(error, { name: 'TimeoutError' }));
+            }, options.answerWithinMillis);
+      request.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
       request.end(payload);
     });
   }

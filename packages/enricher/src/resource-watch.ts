@@ -204,6 +204,13 @@ export class ResourceWatch<T> {
         else if (error === null || error === undefined || this.stopped || isAbortOrTimeout(error)) resolve();
         else reject(toEnricherError(error, this.options.resource, this.client.server));
       };
+      // Held before connecting, so that a stall check or stop() can abort a watch still connecting.
+      const controller = new AbortController();
+      this.current = controller;
+      if (this.stopped || this.abortOnConnect) {
+        this.abortOnConnect = false;
+        controller.abort();
+      }
       this.client
         .watch(
           this.options.path,
@@ -217,17 +224,19 @@ export class ResourceWatch<T> {
           },
           onEvent,
           onDone,
+          controller,
+          this.options.requestTimeoutMillis,
         )
         .then(
-          (controller) => {
-            this.current = controller;
+          () => {
             this.lastActivityAt = Date.now();
-            if (this.stopped || this.abortOnConnect) {
-              this.abortOnConnect = false;
-              controller.abort();
-            }
           },
-          (error: unknown) => reject(toEnricherError(error, this.options.resource, this.client.server)),
+          (error: unknown) => {
+            // Refused, unanswered, or aborted while connecting (a stall check: try again).
+            this.current = undefined;
+            if (this.stopped) resolve();
+            else reject(toEnricherError(error, this.options.resource, this.client.server));
+          },
         );
     });
   }

@@ -136,6 +136,46 @@ describe('clusterAccessFrom', () => {
     assert.deepEqual((await given.requestOptions()).headers, { Authorization: 'Bearer t' });
   });
 
+  it('merges a KUBECONFIG list as kubectl does: the first current-context and the first of each name win', async () => {
+    const first = join(dir, 'merge-a');
+    const second = join(dir, 'merge-b');
+    mkdir(first);
+    mkdir(second);
+    writeFileSync(join(second, 'ca.crt'), pem('CERTIFICATE'));
+    writeFileSync(join(first, 'config'), 'current-context: b\n');
+    writeFileSync(
+      join(second, 'config'),
+      JSON.stringify({
+        'current-context': 'ignored',
+        contexts: [{ name: 'b', context: { cluster: 'cb', user: 'ub' } }],
+        clusters: [{ name: 'cb', cluster: { server: 'https://b:6443', 'certificate-authority': 'ca.crt' } }],
+        users: [{ name: 'ub', user: { token: 'token-b' } }],
+      }),
+    );
+    const access = clusterAccessFrom(undefined, {
+      KUBECONFIG: `${join(first, 'config')}:${join(dir, 'absent')}:${join(second, 'config')}`,
+    });
+    assert.equal(access.server, 'https://b:6443');
+    const options = await access.requestOptions();
+    assert.equal(String(options.ca), pem('CERTIFICATE'), 'a relative path is read against its own file');
+    assert.deepEqual(options.headers, { Authorization: 'Bearer token-b' });
+  });
+
+  it('impersonation goes through client-node; credentials over plain http are refused', async () => {
+    const impersonating = clusterAccessFrom(kubeconfigFile('as.yaml', {}, { token: 't', as: 'jane' }), {});
+    const headers = (await impersonating.requestOptions()).headers as Record<string, string>;
+    assert.equal(headers.Authorization, 'Bearer t');
+    assert.equal(headers['Impersonate-User'], 'jane');
+    assert.throws(
+      () => clusterAccessFrom(kubeconfigFile('http.yaml', { server: 'http://10.0.0.1:8080' }, { token: 't' }), {}),
+      /https:\/\/ server for a user with credentials.*http:\/\/10\.0\.0\.1:8080/,
+    );
+    assert.equal(
+      clusterAccessFrom(kubeconfigFile('http-anonymous.yaml', { server: 'http://10.0.0.1:8080' }, {}), {}).server,
+      'http://10.0.0.1:8080',
+    );
+  });
+
   it('names the kubeconfig and what is wrong with it', () => {
     const noServer = join(dir, 'no-server.yaml');
     writeFileSync(noServer, 'current-context: x\ncontexts: [{name: x, context: {cluster: c}}]\nclusters: []\n');

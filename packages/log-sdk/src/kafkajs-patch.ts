@@ -162,6 +162,9 @@ function installBatchEncoder(): void {
     encode: async (): Promise<KafkaEncoder> => {
       const id = Long.fromValue(producerId);
       const codec = compression === 0 ? null : lookupCodec(compression);
+      // kafkajs fails here too: records sent uncompressed under a codec's name would be corrupt.
+      if (compression !== 0 && codec === null)
+        throw new TypeError(`no Kafka codec for compression type ${compression}`);
       const topics: KafkaEncoder[] = [];
       for (const { topic, partitions } of topicData) {
         const encoded: KafkaEncoder[] = [];

@@ -284,15 +284,18 @@ export class TcpSink implements Sink {
  * buffer of the known size, not joined into one string first (4× faster for a big batch).
  */
 function frame(batch: readonly GelfPayload[], measure = false): Buffer {
+  const length = (payload: GelfPayload): number =>
+    measure || payload.bytes === undefined ? Buffer.byteLength(payload.json) : payload.bytes;
   let size = 0;
-  for (const payload of batch)
-    size += (measure ? Buffer.byteLength(payload.json) : (payload.bytes ?? Buffer.byteLength(payload.json))) + 1;
+  for (const payload of batch) size += length(payload) + 1;
   const framed = Buffer.allocUnsafe(size);
   let at = 0;
   for (const payload of batch) {
-    at += framed.write(payload.json, at);
+    const written = framed.write(payload.json, at);
+    // A stated length that is not the payload's would cut it or shift the rest: measure them all.
+    if (written !== length(payload)) return frame(batch, true);
+    at += written;
     framed[at++] = 0;
   }
-  // A payload whose `bytes` was not its length would be cut: measure every one instead.
-  return at === size || measure ? framed : frame(batch, true);
+  return framed;
 }

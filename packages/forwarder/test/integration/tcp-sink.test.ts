@@ -62,7 +62,7 @@ describe('GELF TCP sink against a real endpoint', () => {
     }
   });
 
-  it('frames multi-byte text by its UTF-8 length, and survives a payload whose stated length is wrong', async () => {
+  it('frames multi-byte text by its UTF-8 length, and survives payloads whose stated length is too short or too long', async () => {
     const received: ReceivedMessage[] = [];
     const receiver = await startGelfReceiver({ tcp: { port: 0 }, onMessage: (m) => received.push(m) });
     const sink = new TcpSink({ host: '127.0.0.1', port: receiver.ports.tcp ?? 0, connections: 1 });
@@ -70,12 +70,17 @@ describe('GELF TCP sink against a real endpoint', () => {
       JSON.stringify({ version: '1.1', host: 'h', short_message: `ünï ✓ 🎉 ${seq}`, _seq: seq });
     try {
       const stated = [0, 1, 2].map((seq) => ({ json: text(seq), bytes: Buffer.byteLength(text(seq)) }));
-      const wrong = [3, 4].map((seq) => ({ json: text(seq), bytes: text(seq).length })); // UTF-16 units, too few
-      assert.equal((await sink.send([...stated, ...wrong])).kind, 'sent');
-      await until(() => received.length >= 5);
+      const under = [3, 4].map((seq) => ({ json: text(seq), bytes: text(seq).length })); // UTF-16 units, too few
+      const over = [5].map((seq) => ({ json: text(seq), bytes: Buffer.byteLength(text(seq)) + 7 }));
+      for (const batch of [
+        [...stated, ...under],
+        [...over, ...stated],
+      ])
+        assert.equal((await sink.send(batch)).kind, 'sent');
+      await until(() => received.length >= 9);
       assert.deepEqual(
         received.map((r) => r.message.message),
-        [0, 1, 2, 3, 4].map((seq) => `ünï ✓ 🎉 ${seq}`),
+        [0, 1, 2, 3, 4, 5, 0, 1, 2].map((seq) => `ünï ✓ 🎉 ${seq}`),
       );
     } finally {
       await sink.close();
