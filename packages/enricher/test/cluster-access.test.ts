@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { clusterAccessFrom } from '../src/cluster-access.js';
 import { EnricherError } from '../src/errors.js';
+import { tokenKubeConfig } from './kubeconfig.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cluster-access-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,14 +124,7 @@ describe('clusterAccessFrom', () => {
     );
     assert.equal(exec.server, 'https://10.0.0.1:6443');
     assert.deepEqual((await exec.requestOptions()).headers, { Authorization: 'Bearer from-exec' });
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', skipTLSVerify: false }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
-    const given = clusterAccessFrom(config, {});
+    const given = clusterAccessFrom(tokenKubeConfig(), {});
     assert.equal(given.server, 'https://127.0.0.1:6443');
     assert.deepEqual((await given.requestOptions()).headers, { Authorization: 'Bearer t' });
   });

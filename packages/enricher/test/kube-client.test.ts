@@ -12,7 +12,9 @@ const dir = mkdtempSync(join(tmpdir(), 'kube-client-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A plain-HTTP endpoint on loopback answering with `handler`, and a client for it. */
-async function serving(handler: (response: ServerResponse) => void): Promise<{ server: Server; client: KubeClient }> {
+async function serving(
+  handler: (response: ServerResponse) => void,
+): Promise<{ server: Server; client: KubeClient; close: () => void }> {
   const server = createServer((_request, response) => handler(response));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -26,12 +28,18 @@ async function serving(handler: (response: ServerResponse) => void): Promise<{ s
       clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
     }),
   );
-  return { server, client: new KubeClient(clusterAccessFrom(file, {})) };
+  const client = new KubeClient(clusterAccessFrom(file, {}));
+  const close = (): void => {
+    client.close();
+    server.closeAllConnections();
+    server.close();
+  };
+  return { server, client, close };
 }
 
 describe('KubeClient on the wire', () => {
   it('gives up on a watch the server accepts and never answers, and can be aborted while connecting', async () => {
-    const { server, client } = await serving(() => undefined); // holds every request
+    const { client, close } = await serving(() => undefined); // holds every request
     try {
       const started = Date.now();
       await assert.rejects(
@@ -58,14 +66,12 @@ describe('KubeClient on the wire', () => {
       setTimeout(() => controller.abort(), 100);
       await assert.rejects(watching, (error: Error) => error.name === 'AbortError');
     } finally {
-      client.close();
-      server.closeAllConnections();
-      server.close();
+      close();
     }
   });
 
   it('streams events, ends with the error a handler throws, and a reset mid-stream is an error, not a crash', async () => {
-    const { server, client } = await serving((response) => {
+    const { server, client, close } = await serving((response) => {
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.write('{"type":"ADDED","object":{"n":1}}\n{"type":"ADDED","object":{"n":2}}\n');
     });
@@ -93,14 +99,12 @@ describe('KubeClient on the wire', () => {
       const error = (await reset) as Error | null;
       assert.ok(error instanceof Error, `a reset ends the watch with an error (got ${String(error)})`);
     } finally {
-      client.close();
-      server.closeAllConnections();
-      server.close();
+      close();
     }
   });
 
   it('holds a request to one deadline, body included', async () => {
-    const { server, client } = await serving((response) => {
+    const { client, close } = await serving((response) => {
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.write('{"items":['); // and never more
     });
@@ -110,9 +114,7 @@ describe('KubeClient on the wire', () => {
         /GET \/api\/v1\/pods on http:\/\/127\.0\.0\.1:\d+ failed: no complete answer within 300 ms/,
       );
     } finally {
-      client.close();
-      server.closeAllConnections();
-      server.close();
+      close();
     }
   });
 });

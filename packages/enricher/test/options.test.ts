@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { EnricherError } from '../src/errors.js';
 import { resolveEnricherOptions, type EnricherOptions } from '../src/options.js';
-
-function kubeconfig(): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', skipTLSVerify: false }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return config;
-}
+import { tokenKubeConfig as kubeconfig } from './kubeconfig.js';
 
 describe('resolveEnricherOptions', () => {
   it('applies the documented defaults', () => {

@@ -5,7 +5,7 @@ import type { DeadLetterReason } from './deadletter/dead-letter.js';
 import { decodeRecord, type DecodeOptions } from './decode/decode.js';
 import { encodeGelf, type GelfLimits } from './encode/gelf.js';
 import { toGelfInput } from './encode/to-gelf.js';
-import { batchEnricher, namesPod, type ExclusionReason } from './enrich/enrich.js';
+import { batchEnricher, namesPod, queryKey, type ExclusionReason } from './enrich/enrich.js';
 import type { DecodedRecord, KafkaRecord, RecordIdentity } from './record.js';
 
 export interface PrepareOptions {
@@ -39,11 +39,6 @@ export interface PreparedRecords {
 
 export function decodeAll(records: readonly KafkaRecord[], options: DecodeOptions): DecodedRecord[] {
   return records.map((record) => decodeRecord(record, options));
-}
-
-/** A lookup's key: queries that are equal as data are one lookup. */
-export function queryKey(query: PodQuery): string {
-  return `${query.namespace ?? ''}\u0000${query.pod ?? ''}\u0000${query.podUid ?? ''}\u0000${query.podIp ?? ''}`;
 }
 
 /** The distinct pods a batch's records name. */

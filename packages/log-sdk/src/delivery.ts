@@ -88,7 +88,12 @@ export class KafkaDelivery {
     this.headers = { 'graybridge-schema': recordSchemaVersion };
     // What a record costs in a RecordBatch beside its value: key, header, lengths and deltas.
     this.recordOverhead =
-      Buffer.byteLength(config.key ?? '') + Buffer.byteLength('graybridge-schema') + recordSchemaVersion.length + 16;
+      Buffer.byteLength(config.key ?? '') +
+      Object.entries(this.headers).reduce(
+        (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(String(value)),
+        0,
+      ) +
+      16;
     this.producer = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],

@@ -21,6 +21,11 @@ export function namesPod(identity: RecordIdentity): boolean {
   return identity.pod !== undefined || identity.podUid !== undefined || identity.podIp !== undefined;
 }
 
+/** A lookup's key: queries that are equal as data are one lookup. */
+export function queryKey(query: PodQuery): string {
+  return `${query.namespace ?? ''}\u0000${query.pod ?? ''}\u0000${query.podUid ?? ''}\u0000${query.podIp ?? ''}`;
+}
+
 /** What the enricher says of one identity: its `k8s_*` fields, or why its records are not sent. */
 export type KubernetesOutcome =
   | { readonly kind: 'keep'; readonly kubernetes: Readonly<Record<string, string>> }
@@ -30,7 +35,7 @@ export type KubernetesOutcome =
  * Pure: a record identity joined with what the enricher knows of its pod. A pod not known (yet)
  * gives `k8s_unresolved` rather than waiting; a pod or container excluded by its `graybridge.io/`
  * annotations gives an exclusion for the pipeline to count. Records with equal identities get
- * equal answers: a batch asks once per identity (`enrichBatch`).
+ * equal answers: a batch asks once per identity (`batchEnricher`).
  */
 export function kubernetesFields(
   identity: RecordIdentity,
@@ -93,8 +98,9 @@ export function batchEnricher(
 ): (record: DecodedRecord) => EnrichOutcome {
   const answers = new Map<string, KubernetesOutcome>();
   return (record) => {
-    const { namespace, pod, podUid, podIp, node, container } = record.identity;
-    const key = `${namespace ?? ''}\u0000${pod ?? ''}\u0000${podUid ?? ''}\u0000${podIp ?? ''}\u0000${node ?? ''}\u0000${container ?? ''}`;
+    const { node, container } = record.identity;
+    // The query, plus what the record may say that the pod does not: its node and container.
+    const key = `${queryKey(record.identity)}\u0000${node ?? ''}\u0000${container ?? ''}`;
     let outcome = answers.get(key);
     if (outcome === undefined) {
       outcome = kubernetesFields(record.identity, lookup);
