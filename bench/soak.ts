@@ -1,7 +1,8 @@
 // `npm run bench -- --soak 3600` (or `npm run bench -- soak --seconds 3600 [--rate 5000]
 // [--interval 10] [--pods 10000]`): an app logging through the SDK at a steady rate into Kafka,
-// `graybridge forward` enriching and sending it over GELF TCP, for an hour; RSS and V8 heap of both
-// processes sampled every 10 s. Reports growth (target ≤ 5 %) and plots docs/soak.png (gnuplot).
+// `graybridge forward` enriching and sending it over GELF TCP, for an hour, beside the same app on
+// plain pino (the baseline); RSS and V8 heap of each process sampled every 10 s. Reports growth
+// (target ≤ 5 %) and plots docs/soak.png (gnuplot).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,14 +20,27 @@ const rate = option('rate', 5000);
 const intervalSeconds = option('interval', 10);
 const backgroundPods = option('pods', 10_000);
 
-/** The app: logs `rate` records/s in 10 ms ticks for `seconds`, its memory every interval. */
-const appScript = `
-import { createLogger } from '@graybridge/log-sdk';
+/**
+ * The app: logs `rate` records/s in 10 ms ticks for `seconds`, its memory every interval. Through
+ * the SDK, or (the baseline) plain pino to /dev/null: the same work on the app's own thread, so
+ * what the SDK adds is the difference.
+ */
+function appScript(variant: 'sdk' | 'pino'): string {
+  const setup =
+    variant === 'sdk'
+      ? `import { createLogger } from '@graybridge/log-sdk';
 const logger = createLogger({ service: 'api', kafka: { topic: process.env.APP_TOPIC } });
+const stats = () => logger.deliveryStats();
+const close = () => logger.close();`
+      : `import pino from 'pino';
+const logger = pino(pino.destination('/dev/null'));
+const stats = () => ({});
+const close = async () => ({ droppedRecords: {} });`;
+  return `${setup}
 const perTick = ${rate / 100};
 const report = () => {
   const { rss, heapUsed } = process.memoryUsage();
-  process.stdout.write('SOAK ' + JSON.stringify({ rss, heapUsed, ...logger.deliveryStats() }) + '\\n');
+  process.stdout.write('SOAK ' + JSON.stringify({ rss, heapUsed, ...stats() }) + '\\n');
 };
 const timer = setInterval(report, ${intervalSeconds * 1000});
 const started = Date.now();
@@ -38,9 +52,32 @@ for (let tick = 0; tick < ${seconds * 100}; tick += 1) {
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
 }
 clearInterval(timer);
-const stats = await logger.close();
-process.stdout.write('SOAK ' + JSON.stringify({ done: true, logged: seq, ...stats }) + '\\n');
+const final = await close();
+process.stdout.write('SOAK ' + JSON.stringify({ done: true, logged: seq, ...final }) + '\\n');
 `;
+}
+
+/** A running app's latest memory report and, once it finished, its final one. */
+function watchApp(app: ReturnType<typeof spawnApp>): {
+  latest: () => Record<string, number>;
+  done: () => Record<string, unknown> | undefined;
+  exited: Promise<number | null>;
+} {
+  let latest: Record<string, number> = {};
+  let done: Record<string, unknown> | undefined;
+  let pending = '';
+  app.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('SOAK ')) continue;
+      const report = JSON.parse(line.slice(5)) as Record<string, number> & { done?: boolean };
+      if (report.done === true) done = report;
+      else latest = report;
+    }
+  });
+  return { latest: () => latest, done: () => done, exited: new Promise((resolve) => app.once('exit', resolve)) };
+}
 
 interface Sample {
   readonly at: number;
@@ -48,6 +85,8 @@ interface Sample {
   readonly forwarderHeap: number;
   readonly appRss: number;
   readonly appHeap: number;
+  readonly pinoAppRss: number;
+  readonly pinoAppHeap: number;
 }
 
 /** A prom-client gauge's value from a /metrics text. */
@@ -97,25 +136,14 @@ async function main(): Promise<void> {
     const opsPort = await freePort();
     const forwarder = spawnForwarder({ brokers, topic, group: topic, gelfPort: endpoint.port, kubeconfig, opsPort });
     await forwarding(forwarder);
-    const app = spawnApp(appScript, brokers, topic, 'pipe');
-    let appReport: Record<string, number> = {};
-    let appDone: Record<string, unknown> | undefined;
-    let pending = '';
-    app.stdout?.on('data', (chunk: Buffer) => {
-      const lines = (pending + chunk.toString()).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.startsWith('SOAK ')) continue;
-        const report = JSON.parse(line.slice(5)) as Record<string, number> & { done?: boolean };
-        if (report.done === true) appDone = report;
-        else appReport = report;
-      }
-    });
-    const appExited = new Promise<number | null>((resolve) => app.once('exit', resolve));
+    const sdkApp = spawnApp(appScript('sdk'), brokers, topic, 'pipe');
+    const pinoApp = spawnApp(appScript('pino'), brokers, topic, 'pipe');
+    const app = watchApp(sdkApp);
+    const baseline = watchApp(pinoApp);
     const samples: Sample[] = [];
     const started = Date.now();
     console.log(`soak: ${rate} records/s for ${seconds} s, sampling every ${intervalSeconds} s`);
-    while (appDone === undefined && app.exitCode === null) {
+    while (app.done() === undefined && sdkApp.exitCode === null) {
       await new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000));
       if (forwarder.exitCode !== null) throw new Error(`graybridge forward exited with ${forwarder.exitCode}`);
       const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
@@ -123,19 +151,24 @@ async function main(): Promise<void> {
         at: (Date.now() - started) / 1000,
         forwarderRss: usage(forwarder.pid ?? 0).rssMiB,
         forwarderHeap: mib(gauge(metrics, 'nodejs_heap_size_used_bytes')),
-        appRss: mib(appReport.rss ?? Number.NaN),
-        appHeap: mib(appReport.heapUsed ?? Number.NaN),
+        appRss: mib(app.latest().rss ?? Number.NaN),
+        appHeap: mib(app.latest().heapUsed ?? Number.NaN),
+        pinoAppRss: mib(baseline.latest().rss ?? Number.NaN),
+        pinoAppHeap: mib(baseline.latest().heapUsed ?? Number.NaN),
       };
       samples.push(sample);
       if (samples.length % 6 === 0) {
         console.log(
           `${sample.at.toFixed(0)} s: forwarder RSS ${sample.forwarderRss.toFixed(0)} MiB heap ${sample.forwarderHeap.toFixed(0)} MiB, ` +
-            `app RSS ${sample.appRss.toFixed(0)} MiB heap ${sample.appHeap.toFixed(0)} MiB, delivered ${endpoint.count()}`,
+            `app RSS ${sample.appRss.toFixed(0)} MiB heap ${sample.appHeap.toFixed(0)} MiB, ` +
+            `plain pino app RSS ${sample.pinoAppRss.toFixed(0)} MiB, delivered ${endpoint.count()}`,
         );
       }
     }
-    const exitCode = await appExited;
+    const [exitCode, baselineExitCode] = await Promise.all([app.exited, baseline.exited]);
+    const appDone = app.done();
     if (exitCode !== 0 || appDone === undefined) throw new Error(`the app exited with ${exitCode}`);
+    if (baselineExitCode !== 0) throw new Error(`the plain pino app exited with ${baselineExitCode}`);
     const logged = Number(appDone.logged);
     const deadline = Date.now() + 120_000;
     while (endpoint.count() < logged && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -148,7 +181,9 @@ async function main(): Promise<void> {
       data,
       samples
         .map((s) =>
-          [s.at / 60, s.forwarderRss, s.forwarderHeap, s.appRss, s.appHeap].map((n) => n.toFixed(2)).join('\t'),
+          [s.at / 60, s.forwarderRss, s.forwarderHeap, s.appRss, s.appHeap, s.pinoAppRss, s.pinoAppHeap]
+            .map((n) => n.toFixed(2))
+            .join('\t'),
         )
         .join('\n') + '\n',
     );
@@ -166,7 +201,9 @@ async function main(): Promise<void> {
         `plot '${data}' using 1:2 with lines lw 2 title 'forwarder RSS', ` +
           `'' using 1:3 with lines lw 2 title 'forwarder heap used', ` +
           `'' using 1:4 with lines lw 2 title 'app (SDK) RSS', ` +
-          `'' using 1:5 with lines lw 2 title 'app (SDK) heap used'`,
+          `'' using 1:5 with lines lw 2 title 'app (SDK) heap used', ` +
+          `'' using 1:6 with lines lw 2 dt 2 title 'app (plain pino) RSS', ` +
+          `'' using 1:7 with lines lw 2 dt 2 title 'app (plain pino) heap used'`,
       ].join('; '),
     ]);
 
@@ -176,6 +213,13 @@ async function main(): Promise<void> {
         ['graybridge forward', 'V8 heap used (lowest)', samples.map((s) => s.forwarderHeap), lowest],
         ['app with @graybridge/log-sdk', 'RSS (median)', samples.map((s) => s.appRss), median],
         ['app with @graybridge/log-sdk', 'V8 heap used (lowest)', samples.map((s) => s.appHeap), lowest],
+        ['the same app with plain pino to /dev/null', 'RSS (median)', samples.map((s) => s.pinoAppRss), median],
+        [
+          'the same app with plain pino to /dev/null',
+          'V8 heap used (lowest)',
+          samples.map((s) => s.pinoAppHeap),
+          lowest,
+        ],
       ] as const
     ).map(([process, measure, values, summary]) => {
       const g = growth(values, summary);
@@ -189,8 +233,10 @@ ${machineLine({ kafka: rig.kafka?.version ?? '?', 'kube-apiserver': rig.kube?.ve
 Command: \`npm run bench -- soak --seconds ${seconds} --rate ${rate} --interval ${intervalSeconds} --pods ${backgroundPods}\`.
 An app logs through \`@graybridge/log-sdk\` at a steady ${rate.toLocaleString('en-US')} records/s into a 4-partition
 topic; \`graybridge forward\` enriches every record from the API server (${backgroundPods.toLocaleString('en-US')} more pods in it) and
-sends GELF over TCP to a counting endpoint. Every ${intervalSeconds} s: each process's RSS, the forwarder's V8
-heap in use (its /metrics) and the app's (its own \`process.memoryUsage()\`). Growth compares the
+sends GELF over TCP to a counting endpoint. Beside them, the same app logging the same records with plain
+pino to /dev/null: the baseline for what any Node app logging at this rate does with its memory.
+Every ${intervalSeconds} s: each process's RSS, the forwarder's V8 heap in use (its /metrics) and each app's
+(its own \`process.memoryUsage()\`: the app's thread, not the SDK's worker). Growth compares the
 first tenth of samples after warm-up (≥ 2 min) with the last tenth: their medians for RSS, their
 lowest for heap in use (samples land anywhere in the collector's sawtooth; its floor is what
 survives collections, and what a leak would raise).

@@ -43,6 +43,13 @@ async function within(promise: Promise<unknown>, millis: number): Promise<void> 
 }
 
 /**
+ * The worker's records die young: left alone, V8 grows its young generation to 64 MiB over the
+ * first minutes of steady logging (RSS +50 MiB, docs/benchmarks.md "Soak") for no gain in
+ * delivery rate. Its old generation (the buffer) is not limited here: `buffer.maxBytes` bounds it.
+ */
+const transportWorkerLimits = { maxYoungGenerationSizeMb: 8 };
+
+/**
  * Creates a pino logger that delivers to Kafka from a worker thread. Throws a `LogSdkError`
  * (code `GB_SDK_INVALID_OPTION`) naming the option when an option is wrong; never throws later.
  */
@@ -58,7 +65,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   });
   const shutdownTimeoutMillis = config.shutdownTimeoutMillis;
 
-  const transport = pino.transport({ target: transportTarget, options: { resolved: config } }) as ThreadStream;
+  const transport = pino.transport({
+    target: transportTarget,
+    options: { resolved: config },
+    worker: { resourceLimits: transportWorkerLimits },
+  }) as ThreadStream;
   const ready = once(transport, 'ready');
   let workerGone = false;
   let closed = false;
