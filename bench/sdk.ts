@@ -63,11 +63,19 @@ async function childCost(variant: CostVariant, calls: number, brokers: string[],
   process.stdout.write(JSON.stringify({ nsPerCall: nanos / calls }) + '\n');
 }
 
+/**
+ * Delivers `records` through the SDK and reports the rate from the first record to Kafka's last
+ * acknowledgement, and the CPU the whole process (app thread, worker, zlib's threads) spent on it.
+ * `path` = `logger`: log calls, pino serialising each record on the app's thread as in any app;
+ * `transport`: the same lines already serialised, written where pino writes them — what the SDK
+ * itself costs after pino's work, the part comparable to kcat reading lines from a file.
+ */
 async function childDelivery(
   records: number,
   brokers: string[],
   topic: string,
   compression: 'gzip' | 'lz4',
+  path: 'logger' | 'transport',
 ): Promise<void> {
   const logger = createLogger({
     kafka: { brokers, topic, compression },
@@ -75,17 +83,33 @@ async function childDelivery(
     buffer: { maxRecords: 2_000_000, maxBytes: 2 * 1024 * 1024 * 1024 },
     pino: { base: { pid: 1, hostname: identity.hostname } },
   });
+  // The logger's own stream, and (for `transport`) the exact lines it makes, caught before it.
+  const streams = logger as unknown as Record<symbol, { write(line: string): void }>;
+  const stream = streams[pino.symbols.streamSym];
+  const lines: string[] = [];
+  if (path === 'transport') {
+    streams[pino.symbols.streamSym] = { write: (line: string) => lines.push(line) };
+    for (let i = 0; i < records; i += 1) logOne(logger, i);
+    if (stream !== undefined) streams[pino.symbols.streamSym] = stream;
+  }
   await logger.flush(); // worker up and connected before the clock starts
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < records; i += 1) logOne(logger, i);
+  if (path === 'transport') for (const line of lines) stream?.write(line);
+  else for (let i = 0; i < records; i += 1) logOne(logger, i);
   let stats = await logger.flush();
   while (stats.sentRecords < records) stats = await logger.flush();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const { user, system } = process.cpuUsage(cpu);
   await logger.close();
   const dropped = Object.values(stats.droppedRecords).reduce((a, b) => a + b, 0);
   process.stdout.write(
-    JSON.stringify({ recordsPerSecond: records / seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, dropped }) +
-      '\n',
+    JSON.stringify({
+      recordsPerSecond: records / seconds,
+      cpuSecondsPer100k: ((user + system) / 1e6 / records) * 100_000,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      dropped,
+    }) + '\n',
   );
 }
 
@@ -136,7 +160,7 @@ async function main(): Promise<void> {
     const brokers = [...(rig.kafka?.brokers ?? [])];
     const kcat = rig.kcat?.binary ?? 'kcat';
     const costs: Record<CostVariant, number[]> = { 'pino-sync': [], 'pino-async': [], graybridge: [] };
-    const delivery: Record<string, { rate: number[]; rss: number[] }> = {};
+    const delivery: Record<string, { rate: number[]; cpu: number[]; rss: number[] }> = {};
     const dir = mkdtempSync(join(tmpdir(), 'bench-sdk-'));
     const input = join(dir, 'records.tsv');
     writeKcatInput(input, records);
@@ -151,21 +175,30 @@ async function main(): Promise<void> {
         );
       }
       for (const compression of ['gzip', 'lz4'] as const) {
-        const sdk = await runChild([
-          'delivery',
-          String(records),
-          brokers.join(','),
-          await createTopic(brokers, `bench-sdk-${compression}-${run}`),
-          compression,
-        ]);
-        (delivery[`graybridge log-sdk, ${compression}`] ??= { rate: [], rss: [] }).rate.push(
-          sdk.recordsPerSecond ?? NaN,
-        );
-        delivery[`graybridge log-sdk, ${compression}`]?.rss.push(sdk.maxRssMiB ?? NaN);
+        for (const path of ['logger', 'transport'] as const) {
+          const sdk = await runChild([
+            'delivery',
+            String(records),
+            brokers.join(','),
+            await createTopic(brokers, `bench-sdk-${path}-${compression}-${run}`),
+            compression,
+            path,
+          ]);
+          const label =
+            path === 'logger'
+              ? `graybridge log-sdk, ${compression}`
+              : `graybridge log-sdk, ${compression}: lines already serialised`;
+          const row = (delivery[label] ??= { rate: [], cpu: [], rss: [] });
+          row.rate.push(sdk.recordsPerSecond ?? NaN);
+          row.cpu.push(sdk.cpuSecondsPer100k ?? NaN);
+          row.rss.push(sdk.maxRssMiB ?? NaN);
+        }
         const topic = await createTopic(brokers, `bench-kcat-${compression}-${run}`);
         const kcatRun = timeKcat(kcat, brokers, topic, input, compression, records);
-        (delivery[`kcat -P, ${compression}`] ??= { rate: [], rss: [] }).rate.push(kcatRun.recordsPerSecond);
-        delivery[`kcat -P, ${compression}`]?.rss.push(kcatRun.maxRssMiB);
+        const row = (delivery[`kcat -P, ${compression}`] ??= { rate: [], cpu: [], rss: [] });
+        row.rate.push(kcatRun.recordsPerSecond);
+        row.cpu.push(kcatRun.cpuSecondsPer100k);
+        row.rss.push(kcatRun.maxRssMiB);
       }
     }
     rmSync(dir, { recursive: true, force: true });
@@ -184,9 +217,10 @@ async function main(): Promise<void> {
     const kcatLz4 = summarize(delivery['kcat -P, lz4']?.rate ?? []).median;
     const deliveryRows = Object.entries(delivery).map(([label, d]) => {
       const rate = summarize(d.rate);
-      const reference = label.endsWith('gzip') ? kcatGzip : kcatLz4;
+      const reference = label.includes('gzip') ? kcatGzip : kcatLz4;
       const mib = (rate.median * meanBytes) / 2 ** 20;
-      return `| ${label} | ${format(rate)} | ${mib.toFixed(1)} | ${((rate.median / reference) * 100).toFixed(0)} % | ${format(summarize(d.rss))} |`;
+      const cpu = summarize(d.cpu);
+      return `| ${label} | ${format(rate)} | ${mib.toFixed(1)} | ${((rate.median / reference) * 100).toFixed(0)} % | ${cpu.median.toFixed(2)} | ${format(summarize(d.rss))} |`;
     });
     const asyncRatio = summarize(costs.graybridge).median / summarize(costs['pino-async']).median;
     const markdown = `## log-sdk
@@ -208,12 +242,17 @@ destination; against pino's fastest (async) destination the ratio is ${asyncRati
 
 ### Records/s delivered into Kafka (acks = all), ${records.toLocaleString('en-US')} records
 
-| producer | records/s | MiB/s | vs kcat -P | peak RSS MiB |
-| --- | --- | --- | --- | --- |
+| producer | records/s | MiB/s | vs kcat -P | CPU s per 100k records | peak RSS MiB |
+| --- | --- | --- | --- | --- | --- |
 ${deliveryRows.join('\n')}
 
 Target ≥ 50 % of kcat -P. The SDK's rate is from the first log call until Kafka acknowledged the
-last record; kcat's is its whole run reading the same records from a file.
+last record; kcat's is its whole run reading the same records from a file. "Lines already
+serialised" writes the very lines pino made for the same records where pino writes them: the
+SDK's own path (hand-over to the worker, buffer, batching, compression, Kafka) without pino's
+serialisation on the app's thread — the part of the work kcat does. CPU is the whole process
+(every thread) over the same interval; this machine's two cores also run the broker, so a
+producer's rate here is bounded by its CPU per record.
 `;
     writeSection(benchmarksFile, 'sdk', markdown);
     console.log(markdown);
@@ -230,13 +269,13 @@ function timeKcat(
   file: string,
   compression: string,
   records: number,
-): { recordsPerSecond: number; maxRssMiB: number } {
+): { recordsPerSecond: number; cpuSecondsPer100k: number; maxRssMiB: number } {
   const start = process.hrtime.bigint();
   const result = spawnSync(
     '/usr/bin/time',
     [
       '-f',
-      'maxrss=%M',
+      'maxrss=%M cpu=%U+%S',
       kcat,
       '-P',
       '-b',
@@ -256,8 +295,13 @@ function timeKcat(
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.status !== 0) throw new Error(`kcat -P failed: ${result.stderr}`);
-  const maxRssKiB = Number(/maxrss=(\d+)/.exec(result.stderr)?.[1] ?? NaN);
-  return { recordsPerSecond: records / seconds, maxRssMiB: maxRssKiB / 1024 };
+  const usage = /maxrss=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(result.stderr);
+  const cpuSeconds = Number(usage?.[2] ?? NaN) + Number(usage?.[3] ?? NaN);
+  return {
+    recordsPerSecond: records / seconds,
+    cpuSecondsPer100k: (cpuSeconds / records) * 100_000,
+    maxRssMiB: Number(usage?.[1] ?? NaN) / 1024,
+  };
 }
 
 const [mode, ...rest] = process.argv.slice(2);
@@ -265,7 +309,14 @@ if (mode === 'child') {
   const [kind, ...args] = rest;
   if (kind === 'cost')
     await childCost(args[0] as CostVariant, Number(args[1]), (args[2] ?? '').split(','), args[3] ?? '');
-  else await childDelivery(Number(args[0]), (args[1] ?? '').split(','), args[2] ?? '', args[3] as 'gzip' | 'lz4');
+  else
+    await childDelivery(
+      Number(args[0]),
+      (args[1] ?? '').split(','),
+      args[2] ?? '',
+      args[3] as 'gzip' | 'lz4',
+      args[4] as 'logger' | 'transport',
+    );
 } else {
   await main();
 }

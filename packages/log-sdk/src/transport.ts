@@ -69,7 +69,7 @@ export default function kafkaTransport(options: KafkaTransportOptions | Resolved
   }
   const censor = config.redactSecrets ? secretCensor(defaultRedactKeys) : undefined;
   return new LineSink(
-    censor === undefined ? (line) => delivery.accept(line) : (line) => delivery.accept(censor(line)),
+    censor === undefined ? (lines) => delivery.acceptLines(lines) : (lines) => delivery.acceptLines(censor(lines)),
     async () => {
       clearInterval(statsTimer);
       const stats = await delivery.close();
@@ -80,15 +80,17 @@ export default function kafkaTransport(options: KafkaTransportOptions | Resolved
 }
 
 /**
- * The stream pino's worker writes to: splits chunks into lines and hands each over as it is.
- * (pino-abstract-transport would JSON.parse every line even in `lines` mode: a full parse per
- * record that this transport never needs.) `close` runs when the stream ends or is destroyed.
+ * The stream pino's worker writes to: hands over each chunk's complete lines at once (pino's
+ * writes do not end on line boundaries). pino-abstract-transport would JSON.parse every line even
+ * in `lines` mode: a full parse per record that this transport never needs. `close` runs when the
+ * stream ends or is destroyed.
  */
 class LineSink extends Writable {
   private rest = '';
 
   constructor(
-    private readonly onLine: (line: string) => void,
+    /** One or more lines, each ending in a newline. */
+    private readonly onLines: (lines: string) => void,
     private readonly close: () => Promise<void>,
   ) {
     super({ decodeStrings: false, autoDestroy: true });
@@ -96,17 +98,14 @@ class LineSink extends Writable {
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const text = this.rest + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      if (end > start) this.onLine(text.slice(start, end));
-      start = end + 1;
-    }
-    this.rest = text.slice(start);
+    const end = text.lastIndexOf('\n') + 1;
+    this.rest = text.slice(end);
+    if (end > 0) this.onLines(end === text.length ? text : text.slice(0, end));
     callback();
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (this.rest !== '') this.onLine(this.rest);
+    if (this.rest !== '') this.onLines(this.rest + '\n');
     this.rest = '';
     callback();
   }

@@ -31,4 +31,18 @@ describe('default secret redaction (on the transport thread)', () => {
     const record = { msg: 'user typed "password":"x" into the form', token_count: 3, password_set: true, token: 7 };
     assert.deepEqual(censored(record), record);
   });
+
+  it('censors every line of a chunk, and a broken line cannot reach into the next', () => {
+    const lines = [
+      JSON.stringify({ password: 'a', msg: 'one' }),
+      '{"token":"unterminated',
+      JSON.stringify({ msg: 'three', password: 'c' }),
+    ];
+    assert.deepEqual(censor(lines.join('\n') + '\n').split('\n'), [
+      JSON.stringify({ password: '[Redacted]', msg: 'one' }),
+      '{"token":"unterminated',
+      JSON.stringify({ msg: 'three', password: '[Redacted]' }),
+      '',
+    ]);
+  });
 });
