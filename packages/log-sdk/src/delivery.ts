@@ -55,6 +55,13 @@ function describeError(error: unknown): string {
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
 }
 
+/** Standalone transport: the identity goes first, so a record's own field of the same name wins when parsed. */
+function withIdentity(line: string, identityJson: string): Buffer {
+  if (!line.startsWith('{')) return Buffer.from(line);
+  const rest = line.slice(1).trimStart();
+  return Buffer.from('{' + identityJson + (rest.startsWith('}') ? '' : ',') + rest);
+}
+
 /**
  * The transport worker's engine: takes JSON lines from pino, keeps them in a bounded queue, and
  * ships them to Kafka in batches (count, bytes, linger), reconnecting with jittered exponential
@@ -118,8 +125,9 @@ export class KafkaDelivery {
    * so the Buffers they keep alive are about what the queue holds.
    */
   acceptLines(lines: string): void {
-    if (this.config.identityJson !== null) {
-      for (const line of lines.split('\n')) if (line !== '') this.accept(this.withIdentity(line));
+    const identity = this.config.identityJson;
+    if (identity !== null) {
+      for (const line of lines.split('\n')) if (line !== '') this.accept(withIdentity(line, identity));
       return;
     }
     const bytes = Buffer.from(lines);
@@ -180,13 +188,6 @@ export class KafkaDelivery {
     await this.producer.disconnect().catch(() => undefined);
     this.stdout?.flushSync();
     return this.snapshot();
-  }
-
-  /** Standalone transport: the identity goes first, so a record's own field of the same name wins when parsed. */
-  private withIdentity(line: string): Buffer {
-    if (!line.startsWith('{')) return Buffer.from(line);
-    const rest = line.slice(1).trimStart();
-    return Buffer.from('{' + this.config.identityJson + (rest.startsWith('}') ? '' : ',') + rest);
   }
 
   private settle(count: number): void {
