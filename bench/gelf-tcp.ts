@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '@graybridge/rig';
 import { encodeGelf } from '@graybridge/forwarder/encode';
 import { startGelfReceiver, TcpSink } from '@graybridge/forwarder/sinks';
 import { format, machineLine, summarize, writeSection } from './report.js';
@@ -31,12 +31,13 @@ function messages(count: number): { short: string; extra: Record<string, string 
   }));
 }
 
-async function waitForCount(read: () => number, target: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (read() < target) {
-    if (Date.now() > deadline) throw new Error(`only ${read()} of ${target} arrived`);
-    await sleep(5);
-  }
+function waitForCount(read: () => number, target: number): Promise<boolean> {
+  return until(
+    () => read() >= target,
+    120_000,
+    () => `only ${read()} of ${target} arrived`,
+    5,
+  );
 }
 
 async function main(): Promise<void> {

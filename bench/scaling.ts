@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRig, stopRig } from '@graybridge/rig';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { startRig, stopRig, until } from '@graybridge/rig';
+import { Kafka, logLevel, type Admin, type GroupDescription } from 'kafkajs';
 import { countingEndpoint, createPods, forwarding, pods, record, spawnForwarder, stop, usage } from './forwarding.js';
 import { format, machineLine, option, summarize, writeSection } from './report.js';
 
@@ -28,15 +28,16 @@ interface Measured {
 
 /** Until the group has `members` members and is done rebalancing. */
 async function groupStable(admin: Admin, group: string, members: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { groups } = await admin.describeGroups([group]);
-    const [described] = groups;
-    if (described?.state === 'Stable' && described.members.length === members) return;
-    if (Date.now() > deadline)
-      throw new Error(`group ${group} not stable with ${members} members: ${JSON.stringify(described)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let described: GroupDescription | undefined;
+  await until(
+    async () => {
+      [described] = (await admin.describeGroups([group])).groups;
+      return described?.state === 'Stable' && described.members.length === members;
+    },
+    60_000,
+    () => `group ${group} with ${members} members stable (now ${JSON.stringify(described)})`,
+    100,
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafka, type KafkaEndpoint } from './kafka.js';
 import { startKube, type KubeEndpoint } from './kube.js';
 import { installScript } from './paths.js';
@@ -208,4 +209,35 @@ export function useRig(parts: readonly RigPart[], options: { timeoutMillis?: num
     if (state === undefined) throw new Error('the rig is not up yet: call the getter inside a test or hook');
     return state;
   };
+}
+
+/**
+ * For tests: polls `check` until it answers something other than `false` or `undefined`, and
+ * resolves with that; rejects after `timeoutMillis` with `what` (a function when the message
+ * should say how far it got).
+ */
+export async function until<T>(
+  check: () => T | false | undefined | Promise<T | false | undefined>,
+  timeoutMillis: number,
+  what: string | (() => string),
+  everyMillis = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMillis;
+  for (;;) {
+    const answer = await check();
+    if (answer !== false && answer !== undefined) return answer;
+    if (Date.now() > deadline) {
+      throw new Error(`${typeof what === 'string' ? what : what()}: not within ${timeoutMillis} ms`);
+    }
+    await sleep(everyMillis);
+  }
+}
+
+/** For tests: waits until `items` holds at least `count` entries (received messages, events…). */
+export function untilCount(items: readonly unknown[], count: number, timeoutMillis = 5000): Promise<true> {
+  return until(
+    () => items.length >= count,
+    timeoutMillis,
+    () => `only ${items.length} of ${count} arrived`,
+  );
 }

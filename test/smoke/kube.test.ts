@@ -9,7 +9,7 @@ import {
   RbacAuthorizationV1Api,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { useRig } from '@graybridge/rig';
+import { until, useRig } from '@graybridge/rig';
 
 const rig = useRig(['kube']);
 
@@ -33,19 +33,6 @@ function podManifest(name: string): V1Pod {
   };
 }
 
-/** Resolves with the first event list that satisfies `done`, or rejects after `timeoutMillis`. */
-function waitFor<T>(events: T[], done: (events: T[]) => boolean, timeoutMillis = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (done(events)) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out; events so far: ${JSON.stringify(events)}`));
-      else setTimeout(check, 50);
-    };
-    check();
-  });
-}
-
 describe('kube-apiserver smoke (built from the Go module proxy)', () => {
   it('an informer sees a pod added, its label updated and deleted', async () => {
     const kc = adminConfig();
@@ -62,17 +49,29 @@ describe('kube-apiserver smoke (built from the Go module proxy)', () => {
     try {
       const created = await core.createNamespacedPod({ namespace, body: podManifest('web-1') });
       assert.equal(created.spec?.nodeName, 'node-a');
-      await waitFor(events, (e) => e.includes('add:web-1'));
+      await until(
+        () => events.includes('add:web-1'),
+        20_000,
+        () => `add:web-1; events so far: ${JSON.stringify(events)}`,
+      );
 
       const current = await core.readNamespacedPod({ name: 'web-1', namespace });
       const metadata = current.metadata ?? {};
       metadata.labels = { ...metadata.labels, version: 'v2' };
       current.metadata = metadata;
       await core.replaceNamespacedPod({ name: 'web-1', namespace, body: current });
-      await waitFor(events, (e) => e.includes('update:v2'));
+      await until(
+        () => events.includes('update:v2'),
+        20_000,
+        () => `update:v2; events so far: ${JSON.stringify(events)}`,
+      );
 
       await core.deleteNamespacedPod({ name: 'web-1', namespace, gracePeriodSeconds: 0 });
-      await waitFor(events, (e) => e.includes('delete:web-1'));
+      await until(
+        () => events.includes('delete:web-1'),
+        20_000,
+        () => `delete:web-1; events so far: ${JSON.stringify(events)}`,
+      );
       // Deleting a pod first sets deletionTimestamp (another update), then removes it.
       assert.equal(events[0], 'add:web-1');
       assert.equal(events.at(-1), 'delete:web-1');

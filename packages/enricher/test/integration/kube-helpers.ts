@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '@graybridge/rig';
 import {
   AppsV1Api,
   BatchV1Api,
@@ -107,12 +107,6 @@ export function ownerRef(kind: string, name: string, uid: string, apiVersion: st
 }
 
 /** Polls `check` until it returns a value other than undefined; rejects after `timeoutMillis`. */
-export async function eventually<T>(check: () => T | undefined, timeoutMillis = 1000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMillis;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMillis} ms`);
-    await sleep(20);
-  }
+export function eventually<T>(check: () => T | undefined, timeoutMillis = 1000, what = 'condition'): Promise<T> {
+  return until(check, timeoutMillis, what, 20);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, useRig } from '@graybridge/rig';
+import { freePort, until, useRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
 import { createPipeline } from '../../src/pipeline.js';
 import { startGelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
@@ -17,14 +17,6 @@ const noDeadLetters = {
   add: (letters: readonly unknown[]) =>
     letters.length === 0 ? Promise.resolve() : Promise.reject(new Error(`unexpected dead letters: ${letters.length}`)),
 };
-
-async function until(check: () => boolean, timeoutMillis: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMillis} ms`);
-    await sleep(50);
-  }
-}
 
 describe('forwarder pipeline on the real broker', () => {
   it('GELF endpoint down at start: nothing is committed, everything arrives once it is up, a restart redelivers nothing', async () => {

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '@graybridge/rig';
+import { freePort, untilCount } from '@graybridge/rig';
 import { startGelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
 import { HttpSink } from '../../src/sink/http.js';
 
@@ -18,14 +17,6 @@ const batchOf = (from: number, count: number, padding = 200) =>
     }),
   }));
 
-async function arrived(received: unknown[], count: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (received.length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${received.length} of ${count} arrived`);
-    await sleep(20);
-  }
-}
-
 describe('GELF HTTP sink against a real endpoint', () => {
   it('sends bulk bodies within the body limit, gzip or not, every message once', async () => {
     for (const gzip of [false, true]) {
@@ -34,7 +25,7 @@ describe('GELF HTTP sink against a real endpoint', () => {
       try {
         const sink = new HttpSink({ url: `http://127.0.0.1:${receiver.ports.http ?? 0}/gelf`, bulk: true, gzip });
         assert.equal((await sink.send(batchOf(0, 1000))).kind, 'sent');
-        await arrived(received, 1000);
+        await untilCount(received, 1000);
         assert.deepEqual(
           received.map((r) => r.message.fields.seq),
           Array.from({ length: 1000 }, (_, i) => i),
@@ -55,12 +46,12 @@ describe('GELF HTTP sink against a real endpoint', () => {
     try {
       const url = `http://127.0.0.1:${receiver.ports.http ?? 0}/gelf`;
       assert.equal((await new HttpSink({ url, bulk: true }).send(batchOf(0, 40))).kind, 'sent');
-      await arrived(received, 40);
+      await untilCount(received, 40);
       assert.ok(receiver.stats().httpTooLarge > 0, 'the server did answer 413');
 
       const single = new HttpSink({ url, maxBodyBytes: 2000 });
       assert.equal((await single.send(batchOf(100, 1, 10_000))).kind, 'sent');
-      await arrived(received, 41);
+      await untilCount(received, 41);
       assert.match(String(received[40]?.message.fields.pad), /truncated \d+ chars by graybridge/);
     } finally {
       await receiver.close();
@@ -73,7 +64,7 @@ describe('GELF HTTP sink against a real endpoint', () => {
     try {
       const sink = new HttpSink({ url: `http://127.0.0.1:${receiver.ports.http ?? 0}/gelf` });
       assert.equal((await sink.send(batchOf(0, 20))).kind, 'sent');
-      await arrived(received, 20);
+      await untilCount(received, 20);
     } finally {
       await receiver.close();
     }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
+import { untilCount } from '@graybridge/rig';
 import { startGelfReceiver, type GelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
 
 interface GelfPro {
@@ -18,14 +18,6 @@ function sendWithGelfPro(adapterName: 'tcp' | 'udp', port: number, message: stri
   gelfPro.adapter = undefined;
   gelfPro.setConfig({ adapterName, adapterOptions: { host: '127.0.0.1', port }, fields: { facility: 'test' } });
   return new Promise((resolve, reject) => gelfPro.info(message, extra, (error) => (error ? reject(error) : resolve())));
-}
-
-async function waitFor(items: readonly unknown[], count: number, timeoutMillis = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  while (items.length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${items.length} of ${count} arrived`);
-    await sleep(20);
-  }
 }
 
 describe('GELF receiver on TCP, UDP and HTTP', () => {
@@ -49,7 +41,7 @@ describe('GELF receiver on TCP, UDP and HTTP', () => {
     await sendWithGelfPro('tcp', receiver.ports.tcp ?? 0, 'over tcp', { order: 1, ok: 'yes' });
     const big = 'x'.repeat(5000); // several UDP chunks
     await sendWithGelfPro('udp', receiver.ports.udp ?? 0, 'over udp', { body: big });
-    await waitFor(received, 2);
+    await untilCount(received, 2);
     const tcp = received.find((r) => r.transport === 'tcp')?.message;
     const udp = received.find((r) => r.transport === 'udp')?.message;
     assert.ok(tcp && udp);
@@ -68,7 +60,7 @@ describe('GELF receiver on TCP, UDP and HTTP', () => {
       '{"short_message":"one","host":"h"}\0{"short_message":"two","host":"h"}\0{"short_message":"three","host":"h"}',
     );
     socket.end();
-    await waitFor(received, 3);
+    await untilCount(received, 3);
     assert.deepEqual(
       received.map((r) => r.message.message),
       ['one', 'two', 'three'],
@@ -95,7 +87,7 @@ describe('GELF receiver on TCP, UDP and HTTP', () => {
     assert.equal(await post('{}', {}, '/gelf/'), 404);
     assert.equal((await fetch(url + '/gelf')).status, 405);
     assert.equal(await post('{"short_message":"' + 'z'.repeat(70_000) + '"}'), 413);
-    await waitFor(received, 3);
+    await untilCount(received, 3);
     assert.deepEqual(
       received.map((r) => r.message.message),
       ['plain', 'bulk second', 'gzipped'],

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, makeServerCertificate } from '@graybridge/rig';
+import { freePort, makeServerCertificate, until, untilCount } from '@graybridge/rig';
 import { startGelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
 import { TcpSink } from '../../src/sink/tcp.js';
 
@@ -28,14 +27,6 @@ const batchOf = (from: number, count: number) =>
     json: JSON.stringify({ version: '1.1', host: 'h', short_message: `m${from + i}`, _seq: from + i }),
   }));
 
-async function until(check: () => boolean, timeoutMillis = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(20);
-  }
-}
-
 /** A raw TCP endpoint listening on a free loopback port: the port. */
 async function listening(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,7 +41,7 @@ describe('GELF TCP sink against a real endpoint', () => {
     const sink = new TcpSink({ host: '127.0.0.1', port: receiver.ports.tcp ?? 0, connections: 3 });
     try {
       for (let from = 0; from < 2000; from += 100) assert.equal((await sink.send(batchOf(from, 100))).kind, 'sent');
-      await until(() => received.length >= 2000);
+      await untilCount(received, 2000);
       const seqs = received.map((r) => r.message.fields.seq as number).sort((a, b) => a - b);
       assert.deepEqual(
         seqs,
@@ -77,7 +68,7 @@ describe('GELF TCP sink against a real endpoint', () => {
         [...over, ...stated],
       ])
         assert.equal((await sink.send(batch)).kind, 'sent');
-      await until(() => received.length >= 9);
+      await untilCount(received, 9);
       assert.deepEqual(
         received.map((r) => r.message.message),
         [0, 1, 2, 3, 4, 5, 0, 1, 2].map((seq) => `ünï ✓ 🎉 ${seq}`),
@@ -110,7 +101,7 @@ describe('GELF TCP sink against a real endpoint', () => {
     const sink = new TcpSink({ host: '127.0.0.1', port: await listening(server), connections: 1 });
     try {
       assert.equal((await sink.send(batchOf(0, 100))).kind, 'sent');
-      await until(() => frames.length >= 100, 5000);
+      await untilCount(frames, 100);
       assert.deepEqual(sink.resends(), { resent: 100, givenUp: 0 });
       assert.deepEqual(
         frames.map((frame) => (JSON.parse(frame) as { _seq: number })._seq),
@@ -130,7 +121,11 @@ describe('GELF TCP sink against a real endpoint', () => {
     const sink = new TcpSink({ host: '127.0.0.1', port: await listening(server), connections: 1 });
     try {
       assert.equal((await sink.send(batchOf(0, 100))).kind, 'sent');
-      await until(() => sink.resends().givenUp === 100, 10_000);
+      await until(
+        () => sink.resends().givenUp === 100,
+        10_000,
+        () => `${sink.resends().givenUp} of 100 given up`,
+      );
       assert.deepEqual(sink.resends(), { resent: 300, givenUp: 100 });
     } finally {
       await sink.close();
@@ -151,7 +146,11 @@ describe('GELF TCP sink against a real endpoint', () => {
     const receiver = await startGelfReceiver({ tcp: { port }, onMessage: (m) => received.push(m) });
     try {
       assert.equal((await sink.send(batchOf(1, 1))).kind, 'sent');
-      await until(() => received.length === 1);
+      await until(
+        () => received.length === 1,
+        5000,
+        () => `${received.length} of 1 arrived`,
+      );
       assert.equal(sink.healthy(), true);
       await receiver.close(); // the endpoint goes away under an open connection
       let outcome = await sink.send(batchOf(2, 1));
@@ -176,7 +175,11 @@ describe('GELF TCP sink against a real endpoint', () => {
     const bad = new TcpSink({ host: '127.0.0.1', port, tls: { ca: other.ca } });
     try {
       assert.equal((await good.send(batchOf(0, 10))).kind, 'sent');
-      await until(() => received.length === 10);
+      await until(
+        () => received.length === 10,
+        5000,
+        () => `${received.length} of 10 arrived`,
+      );
       const refused = await bad.send(batchOf(10, 1));
       assert.equal(refused.kind, 'retryable', 'a TLS problem holds the records, never drops them');
       assert.equal(refused.error.code, 'GB_FORWARDER_SINK_TLS');

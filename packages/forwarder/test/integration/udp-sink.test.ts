@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { untilCount } from '@graybridge/rig';
 import { encodeGelf } from '../../src/encode/gelf.js';
 import { startGelfReceiver, type GelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
 import { UdpSink } from '../../src/sink/udp.js';
@@ -29,14 +29,6 @@ describe('GELF UDP sink against a real endpoint', () => {
   });
   after(() => receiver.close());
 
-  async function arrived(count: number): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (received.length < count) {
-      if (Date.now() > deadline) throw new Error(`only ${received.length} of ${count} arrived`);
-      await sleep(20);
-    }
-  }
-
   for (const compression of ['gzip', 'zlib', 'none'] as const) {
     it(`sends small messages whole and large ones in chunks (${compression})`, async () => {
       received.length = 0;
@@ -44,7 +36,7 @@ describe('GELF UDP sink against a real endpoint', () => {
       const noise = randomBytes(30_000).toString('base64'); // compresses poorly: many chunks
       const outcome = await sink.send([payload('small', { n: 1 }), payload('large', { noise })]);
       assert.equal(outcome.kind, 'sent');
-      await arrived(2);
+      await untilCount(received, 2);
       assert.deepEqual(
         received.map((r) => r.message.message),
         ['small', 'large'],
@@ -60,7 +52,7 @@ describe('GELF UDP sink against a real endpoint', () => {
     const sink = new UdpSink({ host: '127.0.0.1', port: receiver.ports.udp ?? 0, chunkBytes: 1420 });
     const noise = randomBytes(400_000).toString('base64'); // ~530 KB incompressible: ~370 chunks
     assert.deepEqual(await sink.send([payload('huge', { noise })]), { kind: 'sent', shrunk: 1 });
-    await arrived(1);
+    await untilCount(received, 1);
     const message = received[0]?.message;
     assert.ok(message);
     assert.match(String(message.fields.noise), /…\[truncated \d+ chars by graybridge\]$/);

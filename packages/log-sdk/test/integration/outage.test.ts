@@ -4,25 +4,27 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RestartableKafka, useRig } from '@graybridge/rig';
+import { RestartableKafka, until, useRig } from '@graybridge/rig';
 import { createLogger, type DeliveryStats, type Logger } from '../../src/index.js';
 import { createTopic, range, readTopic, sequence } from './kafka-helpers.js';
 
 const rig = useRig(['kcat']);
 const kcat = (): string => rig().kcat?.binary ?? 'kcat';
 
-async function waitForStats(
+function waitForStats(
   logger: Logger,
   done: (stats: DeliveryStats) => boolean,
   timeoutMillis = 60_000,
 ): Promise<DeliveryStats> {
-  const deadline = Date.now() + timeoutMillis;
-  for (;;) {
-    const stats = logger.deliveryStats();
-    if (done(stats)) return stats;
-    if (Date.now() > deadline) throw new Error(`stats never satisfied the condition: ${JSON.stringify(stats)}`);
-    await sleep(100);
-  }
+  return until(
+    () => {
+      const stats = logger.deliveryStats();
+      return done(stats) && stats;
+    },
+    timeoutMillis,
+    () => `stats never satisfied the condition: ${JSON.stringify(logger.deliveryStats())}`,
+    100,
+  );
 }
 
 /** The main thread's collector (the worker's collects on its own); --expose-gc is not needed. */
