@@ -9,6 +9,12 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { loadPods } from './cluster.js';
 
 export const cli = fileURLToPath(new URL('../../packages/forwarder/dist/src/cli/main.js', import.meta.url));
+
+/** The chart's default `nodeOptions` (V8 heap sizes): the benchmarks run the forwarder as deployed. */
+export const chartNodeOptions =
+  /^nodeOptions: (.+)$/m
+    .exec(readFileSync(new URL('../../charts/graybridge/values.yaml', import.meta.url), 'utf8'))?.[1]
+    ?.trim() ?? '';
 /** The corpus's records come from this many pods of this namespace. */
 export const pods = 16;
 export const namespace = 'bench';
@@ -111,6 +117,7 @@ export function spawnForwarder(options: {
   return spawn(process.execPath, [cli, 'forward'], {
     env: {
       PATH: process.env.PATH ?? '',
+      NODE_OPTIONS: chartNodeOptions,
       GRAYBRIDGE_KAFKA_BROKERS: options.brokers.join(','),
       GRAYBRIDGE_KAFKA_TOPICS: options.topic,
       GRAYBRIDGE_KAFKA_GROUP_ID: options.group,

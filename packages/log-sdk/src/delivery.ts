@@ -1,11 +1,20 @@
-// First: replaces a quadratic kafkajs internal before kafkajs loads.
+// First: replaces kafkajs internals before kafkajs loads.
 import './kafkajs-patch.js';
 import { writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Kafka, logLevel, type IHeaders, type Producer, type SASLOptions } from 'kafkajs';
+import {
+  CompressionTypes,
+  Kafka,
+  logLevel,
+  type IHeaders,
+  type Message,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import sonicBoom from 'sonic-boom';
 import { registerKafkaCodecs } from './codecs.js';
 import type { Compression, TransportConfig } from './options.js';
+import { prepareRecords } from './kafkajs-patch.js';
 import { recordBatchHeaderBytes } from './record-batch.js';
 import { RecordQueue } from './queue.js';
 import { emptyStats, type DeliveryStats, type DropReason } from './stats.js';
@@ -80,6 +89,10 @@ export class KafkaDelivery {
   private settledRecords = 0;
   private flushWaiters: { readonly target: number; readonly resolve: () => void }[] = [];
   private wake: (() => void) | undefined;
+  /** Aborted by close(): ends a backoff wait, which records arriving must not shorten. */
+  private readonly closing = new AbortController();
+  /** Set when close() has counted what missed the deadline: later outcomes change nothing. */
+  private closed = false;
   private firstWaitingSince = 0;
   private lastWarningAt = 0;
   private stdout: sonicBoom.SonicBoom | undefined;
@@ -147,7 +160,8 @@ export class KafkaDelivery {
     if (!this.queue.push(record)) return;
     this.stats.enqueuedRecords += 1;
     if (this.queue.waiting === 1) this.firstWaitingSince = Date.now();
-    this.wake?.();
+    // The loop decides again only when a linger starts or a batch fills.
+    if (this.queue.waiting === 1 || this.batchFull()) this.wake?.();
   }
 
   snapshot(): DeliveryStats {
@@ -179,12 +193,14 @@ export class KafkaDelivery {
     this.shutdownDeadline = Date.now() + this.config.shutdownTimeoutMillis;
     await this.flush(this.config.shutdownTimeoutMillis);
     this.stopping = true;
+    this.closing.abort();
     this.wake?.();
     await Promise.race([this.loop, sleep(Math.max(0, this.shutdownDeadline - Date.now()), undefined, { ref: false })]);
     // Whatever is still waiting or in flight now missed the deadline.
     const left = this.queue.totalRecords;
     this.queue.discardWaiting();
     if (left > 0) this.drop('shutdown_timeout', left);
+    this.closed = true;
     await this.producer.disconnect().catch(() => undefined);
     this.stdout?.flushSync();
     return this.snapshot();
@@ -201,16 +217,26 @@ export class KafkaDelivery {
     this.flushWaiters = waiting;
   }
 
+  private batchFull(): boolean {
+    return this.queue.waiting >= this.config.batch.maxRecords || this.queue.waitingBytes >= this.config.batch.maxBytes;
+  }
+
+  /**
+   * Batches the queue and sends them one Produce request at a time (so records of a key stay in
+   * order without relying on sequence numbers). While one is in flight, the next full batch is
+   * taken, encoded and compressed, ready to go the moment the broker acknowledges.
+   */
   private async run(): Promise<void> {
+    let sending: Promise<void> | undefined;
     while (!(this.stopping && (this.queue.waiting === 0 || Date.now() >= this.shutdownDeadline))) {
-      if (this.queue.waiting === 0) {
+      const full = this.batchFull();
+      // A partial batch waits for the one in flight: it may still fill up meanwhile.
+      if (this.queue.waiting === 0 || (sending !== undefined && !full)) {
         await this.sleepUntilWoken();
         continue;
       }
       const lingerLeft = this.firstWaitingSince + this.config.batch.lingerMillis - Date.now();
-      const batchFull =
-        this.queue.waiting >= this.config.batch.maxRecords || this.queue.waitingBytes >= this.config.batch.maxBytes;
-      if (!batchFull && lingerLeft > 0 && this.flushWaiters.length === 0 && !this.stopping) {
+      if (!full && lingerLeft > 0 && this.flushWaiters.length === 0 && !this.stopping) {
         await this.sleepUntilWoken(lingerLeft);
         continue;
       }
@@ -220,14 +246,21 @@ export class KafkaDelivery {
         this.recordOverhead,
       );
       this.firstWaitingSince = Date.now();
-      await this.deliver(batch);
-      this.queue.settle(batch);
-      this.settle(batch.length);
+      const messages = batch.map((value): Message => ({ key: this.config.key, value, headers: this.headers }));
+      prepareRecords(messages, compressionTypes[this.config.compression]);
+      await sending;
+      sending = this.deliver(messages).then(() => {
+        this.queue.settle(batch);
+        this.settle(batch.length);
+        sending = undefined;
+        this.wake?.();
+      });
     }
+    await sending;
   }
 
   /** Sends one batch until it is sent or dropped for good; stops retrying once shutting down. */
-  private async deliver(batch: Buffer[]): Promise<void> {
+  private async deliver(batch: Message[]): Promise<void> {
     let rejections = 0;
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -240,8 +273,9 @@ export class KafkaDelivery {
           acks: this.config.acks,
           timeout: this.config.requestTimeoutMillis,
           compression: compressionTypes[this.config.compression],
-          messages: batch.map((value) => ({ key: this.config.key, value, headers: this.headers })),
+          messages: batch,
         });
+        if (this.closed) return;
         this.stats.sentRecords += batch.length;
         this.stats.sentBatches += 1;
         if (!this.stats.kafkaAvailable) this.recovered();
@@ -274,7 +308,12 @@ export class KafkaDelivery {
         this.connected = false;
         await this.producer.disconnect().catch(() => undefined);
         const ceiling = Math.min(backoff.maxMillis, backoff.initialMillis * 2 ** Math.min(attempt, 16));
-        await this.sleepUntilWoken(ceiling / 2 + Math.random() * (ceiling / 2), true);
+        // Once closing, the deadline bounds the wait; a wait begun before close() ends there.
+        const millis = Math.min(
+          ceiling / 2 + Math.random() * (ceiling / 2),
+          Math.max(0, this.shutdownDeadline - Date.now()),
+        );
+        await sleep(millis, undefined, this.stopping ? {} : { signal: this.closing.signal }).catch(() => undefined);
       }
     }
   }
@@ -296,6 +335,7 @@ export class KafkaDelivery {
   }
 
   private drop(reason: DropReason, count: number): void {
+    if (this.closed) return;
     this.stats.droppedRecords[reason] += count;
     if (Date.now() - this.lastWarningAt >= this.config.warnIntervalMillis) {
       this.warn(`dropped ${count} record(s) (${reason}); ${this.totalDropped()} dropped in total`);
@@ -322,18 +362,9 @@ export class KafkaDelivery {
     this.stats.mirroredRecords += 1;
   }
 
-  /**
-   * Waits for new records, a flush or a stop — or `millis`. A backoff sleep wakes only for a stop:
-   * records arriving during an outage must not turn the backoff into a tight retry loop.
-   */
-  private async sleepUntilWoken(millis?: number, backoffSleep = false): Promise<void> {
-    const woken = new Promise<void>((resolve) => {
-      this.wake = backoffSleep
-        ? () => {
-            if (this.stopping) resolve();
-          }
-        : resolve;
-    });
+  /** Waits for new records, a flush, a sent batch or a stop — or `millis`. */
+  private async sleepUntilWoken(millis?: number): Promise<void> {
+    const woken = new Promise<void>((resolve) => (this.wake = resolve));
     const controller = new AbortController();
     await Promise.race(
       millis === undefined

@@ -122,6 +122,54 @@ interface ProduceRequestArguments {
   }[];
 }
 
+type RecordsCodec = { compress(encoder: { buffer: Buffer }): Promise<Buffer> } | null;
+
+/** Set once the Produce request is installed: kafkajs's registry of codecs by compression type. */
+let codecFor: ((compression: number) => RecordsCodec) | undefined;
+
+/** A batch's records, encoded and (being) compressed ahead of its Produce request. */
+interface PreparedRecords {
+  readonly count: number;
+  readonly compression: number;
+  readonly body: Promise<Buffer>;
+  readonly firstTimestamp: number;
+  readonly maxTimestamp: number;
+}
+
+/** Keyed by a batch's first message object: the request finds it in its partition's messages. */
+const preparedRecords = new WeakMap<object, PreparedRecords>();
+
+/**
+ * Encodes `messages` and starts compressing them now, so that the work overlaps the previous
+ * batch's round trip; the Produce request that later carries exactly these messages (one
+ * partition, same compression) uses the result instead of encoding them again. A no-op when the
+ * request is not ours (a different kafkajs layout).
+ */
+export function prepareRecords(messages: readonly BatchMessage[], compression: number): void {
+  const first = messages[0];
+  if (codecFor === undefined || first === undefined) return;
+  const codec = compression === 0 ? null : codecFor(compression);
+  if (compression !== 0 && codec === null) return; // the request reports it
+  const { records, firstTimestamp, maxTimestamp } = encodeRecords(messages, Date.now());
+  const body = codec === null ? Promise.resolve(records) : codec.compress({ buffer: records });
+  body.catch(() => undefined); // awaited by the request, if one comes; never unhandled
+  preparedRecords.set(first, { count: messages.length, compression, body, firstTimestamp, maxTimestamp });
+}
+
+/** The records part of a partition's RecordBatch: prepared ahead, or encoded and compressed now. */
+async function recordsOf(
+  messages: readonly BatchMessage[],
+  compression: number,
+  codec: RecordsCodec,
+): Promise<{ body: Buffer; firstTimestamp: number; maxTimestamp: number }> {
+  const prepared = messages[0] === undefined ? undefined : preparedRecords.get(messages[0]);
+  if (prepared !== undefined && prepared.count === messages.length && prepared.compression === compression) {
+    return { body: await prepared.body, firstTimestamp: prepared.firstTimestamp, maxTimestamp: prepared.maxTimestamp };
+  }
+  const { records, ...timestamps } = encodeRecords(messages, Date.now());
+  return { body: codec === null ? records : await codec.compress({ buffer: records }), ...timestamps };
+}
+
 /**
  * kafkajs 2.2.4 encodes every record through a fresh Encoder (a zeroed buffer), every varlong
  * through BigInt and the CRC32C a byte at a time: over half of the worker's busy time. This puts a
@@ -133,7 +181,7 @@ function installBatchEncoder(): void {
   let file: string;
   let Encoder: new () => KafkaEncoder;
   let Long: { fromValue(value: KafkaLong | number | string): KafkaLong; fromInt(value: number): KafkaLong };
-  let lookupCodec: (type: number) => { compress(encoder: { buffer: Buffer }): Promise<Buffer> } | null;
+  let lookupCodec: (type: number) => RecordsCodec;
   try {
     file = require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js');
     Encoder = require('kafkajs/src/protocol/encoder.js') as typeof Encoder;
@@ -169,8 +217,7 @@ function installBatchEncoder(): void {
       for (const { topic, partitions } of topicData) {
         const encoded: KafkaEncoder[] = [];
         for (const { partition, firstSequence = 0, messages } of partitions) {
-          const { records, ...timestamps } = encodeRecords(messages, Date.now());
-          const body = codec === null ? records : await codec.compress({ buffer: records });
+          const { body, ...timestamps } = await recordsOf(messages, compression, codec);
           const batch = encodeRecordBatch(
             {
               compression,
@@ -192,6 +239,7 @@ function installBatchEncoder(): void {
     },
   });
   replaceModule(file, produceRequest);
+  codecFor = lookupCodec;
 }
 
 installBatchEncoder();

@@ -7,7 +7,7 @@
 export interface BatchMessage {
   readonly key?: Buffer | string | null;
   readonly value: Buffer | string | null;
-  readonly headers?: Readonly<Record<string, Buffer | string | null | readonly (Buffer | string | null)[]>>;
+  readonly headers?: Readonly<Record<string, Buffer | string | null | undefined | readonly (Buffer | string | null)[]>>;
   readonly timestamp?: number | string | null;
 }
 
