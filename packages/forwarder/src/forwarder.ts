@@ -169,6 +169,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     groupId: config.kafka.groupId,
     clientId: config.kafka.clientId,
     maxBatchRecords: config.kafka.maxBatchRecords,
+    commitIntervalMillis: config.kafka.commitIntervalMillis,
     fetchMaxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
     fetchMaxBytes: config.kafka.fetchMaxBytes,
     sessionTimeoutMillis: config.kafka.sessionTimeoutMillis,

@@ -103,6 +103,13 @@ export const forwarderConfigSchema = {
       max: 100_000,
       doc: 'Most records handed to the pipeline at once; about 4× this many wait fetched ahead.',
     },
+    commitIntervalMillis: {
+      type: 'integer',
+      default: 500,
+      min: 0,
+      max: 60_000,
+      doc: 'Working off a backlog, delivered offsets are committed at most this often (one request for all partitions); caught up, after every batch. A crash or rebalance redelivers at most about this much of a backlog. 0 = after every batch.',
+    },
     sessionTimeoutMillis: {
       type: 'integer',
       default: 30_000,

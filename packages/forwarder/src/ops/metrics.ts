@@ -160,8 +160,8 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
   );
   counter(
     registry,
-    'graybridge_batches_committed_total',
-    'Batches committed to Kafka after delivery.',
+    'graybridge_offset_commits_total',
+    'Offset commits that landed, each covering every partition with delivered records.',
     () => source().commits,
   );
   counter(

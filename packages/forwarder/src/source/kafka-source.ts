@@ -22,6 +22,12 @@ export interface KafkaSourceOptions extends Omit<KafkaConnection, 'clientId'> {
   readonly lagIntervalMillis?: number;
   /** Most records handed to the pipeline per partition at once. @defaultValue 2000 */
   readonly maxBatchRecords?: number;
+  /**
+   * While a backlog is worked off, delivered offsets are committed at most this often, in one
+   * request for all partitions; once caught up, after every batch. 0 = after every batch.
+   * @defaultValue 500
+   */
+  readonly commitIntervalMillis?: number;
 }
 
 /** What the pipeline says about a batch of one partition. */
@@ -34,6 +40,7 @@ export type BatchVerdict =
 export interface SourceStats {
   readonly batches: number;
   readonly records: number;
+  /** Commit requests that landed (each covers every partition with delivered records). */
   readonly commits: number;
   /** Commits the broker refused or that failed (e.g. the coordinator moving); retried until one lands. */
   readonly commitFailures: number;
@@ -81,6 +88,9 @@ export function toRecord(message: Message): KafkaRecord {
  * micro-batches, split by partition, and each partition's records are handed over strictly in
  * order; a partition's offset is committed only after the handler says every record of the batch
  * reached a terminal state, so the committed offset is always the highest contiguous delivered one.
+ * Caught up, that happens after every batch; working off a backlog, at most every
+ * `commitIntervalMillis` for all partitions at once (a commit shares the connection with fetches,
+ * and one per batch cost a sixth of the time), so a crash redelivers at most that much more.
  * While the handler answers `retry` (the sink is down) the batch is held and offered again after a
  * backoff; the buffer fills and fetching stops, but the client keeps heartbeating, so the group
  * does not rebalance. Records of a partition this member no longer owns are dropped uncommitted:
@@ -95,9 +105,9 @@ export class KafkaSource {
    * next join, later records of that partition are stale and must not be delivered (or committed).
    */
   private readonly abandonedFrom = new Map<string, bigint>();
-  /** Per partition, the offset delivered but not yet committed because the commit failed. */
+  /** Per partition, the last record delivered but not yet committed (deferred, or the commit failed). */
   private readonly uncommitted = new Map<string, Message>();
-  private lastCommitRetry = 0;
+  private lastCommitAt = 0;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -177,7 +187,7 @@ export class KafkaSource {
     this.stopping = true;
     clearTimeout(this.lagTimer);
     await this.loop;
-    await this.retryCommits(true);
+    await this.commitDelivered(true);
     await this.stream?.close().catch(() => undefined);
     await this.consumer.close().catch(() => undefined);
     await this.admin.close().catch(() => undefined);
@@ -262,8 +272,10 @@ export class KafkaSource {
         continue;
       }
       const messages = await this.nextMessages();
-      await this.retryCommits();
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        await this.commitDelivered(false);
+        continue;
+      }
       const byPartition = new Map<string, Message[]>();
       for (const message of messages) {
         const key = `${message.topic}\u0000${message.partition}`;
@@ -274,6 +286,7 @@ export class KafkaSource {
         else list.push(message);
       }
       await Promise.all([...byPartition.values()].map((batch) => this.deliver(batch, handle)));
+      await this.commitDelivered(this.buffer.length === 0);
     }
   }
 
@@ -299,39 +312,38 @@ export class KafkaSource {
       await sleep(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)));
     }
     this.counts.records += records.length;
-    await this.commit(last);
+    this.uncommitted.set(`${last.topic}\u0000${last.partition}`, last);
   }
 
   /**
-   * Committed offset = the next one to read: everything before it reached a terminal state. A
-   * failed commit is kept and tried again (a later batch's commit covers it too): left alone, the
-   * partition's last batch would be redelivered after the next rebalance or restart.
+   * Commits what was delivered: now when `caughtUp` (and at stop), else once `commitIntervalMillis`
+   * passed since the last commit. Committed offset = the next one to read: everything before it
+   * reached a terminal state. A failed commit stays and goes with the next; partitions no longer
+   * ours are left to their new owner, which starts from the last commit that landed.
    */
-  private async commit(last: Message): Promise<void> {
-    const key = `${last.topic}\u0000${last.partition}`;
+  private async commitDelivered(caughtUp: boolean): Promise<void> {
+    const interval = this.options.commitIntervalMillis ?? 500;
+    if (this.uncommitted.size === 0 || (!caughtUp && Date.now() - this.lastCommitAt < interval)) return;
+    this.lastCommitAt = Date.now();
+    const committing = [...this.uncommitted.values()].filter((last) => this.owns(last.topic, last.partition));
+    this.uncommitted.clear();
+    if (committing.length === 0) return;
     try {
       await this.consumer.commit({
-        offsets: [
-          { topic: last.topic, partition: last.partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch },
-        ],
+        offsets: committing.map((last) => ({
+          topic: last.topic,
+          partition: last.partition,
+          offset: last.offset + 1n,
+          leaderEpoch: last.leaderEpoch,
+        })),
       });
       this.counts.commits += 1;
-      if ((this.uncommitted.get(key)?.offset ?? -1n) <= last.offset) this.uncommitted.delete(key);
     } catch {
       this.counts.commitFailures += 1;
-      // Not ours any more: the new owner starts from the last commit that landed, at least once.
-      if (!this.owns(last.topic, last.partition)) return;
-      if ((this.uncommitted.get(key)?.offset ?? -1n) < last.offset) this.uncommitted.set(key, last);
-    }
-  }
-
-  /** Tries the failed commits again, at most every 500 ms (and once more at stop). */
-  private async retryCommits(force = false): Promise<void> {
-    if (this.uncommitted.size === 0 || (!force && Date.now() - this.lastCommitRetry < 500)) return;
-    this.lastCommitRetry = Date.now();
-    for (const [key, last] of [...this.uncommitted]) {
-      if (!this.owns(last.topic, last.partition)) this.uncommitted.delete(key);
-      else await this.commit(last);
+      for (const last of committing) {
+        const key = `${last.topic}\u0000${last.partition}`;
+        if (this.owns(last.topic, last.partition) && !this.uncommitted.has(key)) this.uncommitted.set(key, last);
+      }
     }
   }
 
