@@ -82,6 +82,8 @@ export class KafkaDelivery {
   private readonly producer: Producer;
   private readonly headers: IHeaders;
   private readonly recordOverhead: number;
+  /** kafkajs's codec id: the batch is prepared and the request sent with the same one. */
+  private readonly compression: CompressionTypes;
   private connected = false;
   private stopping = false;
   private shutdownDeadline = Number.POSITIVE_INFINITY;
@@ -106,6 +108,7 @@ export class KafkaDelivery {
     });
     // One header only: every header is encoded per record, and the schema implies JSON.
     this.headers = { 'graybridge-schema': recordSchemaVersion };
+    this.compression = compressionTypes[config.compression];
     // What a record costs in a RecordBatch beside its value: key, header, lengths and deltas.
     this.recordOverhead =
       Buffer.byteLength(config.key ?? '') +
@@ -247,7 +250,7 @@ export class KafkaDelivery {
       );
       this.firstWaitingSince = Date.now();
       const messages = batch.map((value): Message => ({ key: this.config.key, value, headers: this.headers }));
-      prepareRecords(messages, compressionTypes[this.config.compression]);
+      prepareRecords(messages, this.compression);
       await sending;
       sending = this.deliver(messages).then(() => {
         this.queue.settle(batch);
@@ -272,7 +275,7 @@ export class KafkaDelivery {
           topic: this.config.topic,
           acks: this.config.acks,
           timeout: this.config.requestTimeoutMillis,
-          compression: compressionTypes[this.config.compression],
+          compression: this.compression,
           messages: batch,
         });
         if (this.closed) return;
