@@ -133,18 +133,20 @@ export function spawnForwarder(options: {
 
 /**
  * An app (an ES module `script`) logging through @graybridge/log-sdk as pod api-0 of the corpus's
- * namespace, to `topic` (its `process.env.APP_TOPIC`).
+ * namespace, to `topic` (its `process.env.APP_TOPIC`), with `nodeOptions` as its NODE_OPTIONS.
  */
 export function spawnApp(
   script: string,
   brokers: readonly string[],
   topic: string,
   stdout: 'ignore' | 'pipe',
+  nodeOptions = '',
 ): ChildProcess & { stdout: NodeJS.ReadableStream | null } {
   return spawn(process.execPath, ['--input-type=module', '-e', script], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: {
       PATH: process.env.PATH ?? '',
+      NODE_OPTIONS: nodeOptions,
       GRAYBRIDGE_KAFKA_BROKERS: brokers.join(','),
       APP_TOPIC: topic,
       POD_NAME: 'api-0',

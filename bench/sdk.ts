@@ -66,16 +66,26 @@ async function childCost(variant: CostVariant, calls: number, brokers: string[],
 /**
  * Delivers `records` through the SDK and reports the rate from the first record to Kafka's last
  * acknowledgement, and the CPU the whole process (app thread, worker, zlib's threads) spent on it.
- * `path` = `logger`: log calls, pino serialising each record on the app's thread as in any app;
- * `transport`: the same lines already serialised, written where pino writes them — what the SDK
- * itself costs after pino's work, the part comparable to kcat reading lines from a file.
+ * `path` = `logger`: log calls, pino serialising each record on the app's thread as in any app,
+ * which yields to its event loop every `yieldEvery` calls as a server does between requests;
+ * `transport`: the same lines already serialised, written where pino writes them (same yields) —
+ * what the SDK itself costs after pino's work, the part comparable to kcat reading lines from a
+ * file; `burst`: the log calls in one synchronous loop. pino's transport hands lines to the worker
+ * only when the app's thread yields, so in a burst the two threads take turns instead of working
+ * side by side, and every line waits in memory on the app's side.
  */
+const yieldEvery = 1000;
+
+type DeliveryPath = 'logger' | 'transport' | 'burst';
+
+const paths: readonly DeliveryPath[] = ['logger', 'transport', 'burst'];
+
 async function childDelivery(
   records: number,
   brokers: string[],
   topic: string,
   compression: 'gzip' | 'lz4',
-  path: 'logger' | 'transport',
+  path: DeliveryPath,
 ): Promise<void> {
   const logger = createLogger({
     kafka: { brokers, topic, compression },
@@ -95,8 +105,12 @@ async function childDelivery(
   await logger.flush(); // worker up and connected before the clock starts
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
-  if (path === 'transport') for (const line of lines) stream?.write(line);
-  else for (let i = 0; i < records; i += 1) logOne(logger, i);
+  const yieldNow = (i: number) => path !== 'burst' && i % yieldEvery === yieldEvery - 1;
+  for (let i = 0; i < records; i += 1) {
+    if (path === 'transport') stream?.write(lines[i] ?? '');
+    else logOne(logger, i);
+    if (yieldNow(i)) await new Promise(setImmediate);
+  }
   let stats = await logger.flush();
   while (stats.sentRecords < records) stats = await logger.flush();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -175,7 +189,7 @@ async function main(): Promise<void> {
         );
       }
       for (const compression of ['gzip', 'lz4'] as const) {
-        for (const path of ['logger', 'transport'] as const) {
+        for (const path of compression === 'gzip' ? paths : paths.filter((path) => path !== 'burst')) {
           const sdk = await runChild([
             'delivery',
             String(records),
@@ -184,10 +198,11 @@ async function main(): Promise<void> {
             compression,
             path,
           ]);
-          const label =
-            path === 'logger'
-              ? `graybridge log-sdk, ${compression}`
-              : `graybridge log-sdk, ${compression}: lines already serialised`;
+          const label = {
+            logger: `graybridge log-sdk, ${compression}`,
+            transport: `graybridge log-sdk, ${compression}: lines already serialised`,
+            burst: `graybridge log-sdk, ${compression}: all calls in one burst`,
+          }[path];
           const row = (delivery[label] ??= { rate: [], cpu: [], rss: [] });
           row.rate.push(sdk.recordsPerSecond ?? NaN);
           row.cpu.push(sdk.cpuSecondsPer100k ?? NaN);
@@ -247,10 +262,14 @@ destination; against pino's fastest (async) destination the ratio is ${asyncRati
 ${deliveryRows.join('\n')}
 
 Target ≥ 50 % of kcat -P. The SDK's rate is from the first log call until Kafka acknowledged the
-last record; kcat's is its whole run reading the same records from a file. "Lines already
-serialised" writes the very lines pino made for the same records where pino writes them: the
-SDK's own path (hand-over to the worker, buffer, batching, compression, Kafka) without pino's
-serialisation on the app's thread — the part of the work kcat does. CPU is the whole process
+last record; kcat's is its whole run reading the same records from a file. The app logs as a
+server does: it yields to its event loop every ${yieldEvery.toLocaleString('en-US')} calls, and pino's transport hands the
+lines to the SDK's worker while the app goes on. "Lines already serialised" writes the very lines
+pino made for the same records where pino writes them (same yields): the SDK's own path (hand-over
+to the worker, buffer, batching, compression, Kafka) without pino's serialisation on the app's
+thread — the part of the work kcat does. "All calls in one burst" makes all ${records.toLocaleString('en-US')} calls in one
+synchronous loop: the worker gets nothing until the loop ends, so the two threads take turns
+instead of working side by side, and every line waits in the app's memory (peak RSS). CPU is the whole process
 (every thread) over the same interval; this machine's two cores also run the broker, so a
 producer's rate here is bounded by its CPU per record.
 `;
@@ -315,7 +334,7 @@ if (mode === 'child') {
       (args[1] ?? '').split(','),
       args[2] ?? '',
       args[3] as 'gzip' | 'lz4',
-      args[4] as 'logger' | 'transport',
+      args[4] as DeliveryPath,
     );
 } else {
   await main();

@@ -1,7 +1,7 @@
 // `npm run bench -- --soak 3600` (or `npm run bench -- soak --seconds 3600 [--rate 5000]
 // [--interval 10] [--pods 10000]`): an app logging through the SDK at a steady rate into Kafka,
-// `graybridge forward` enriching and sending it over GELF TCP, for an hour, beside the same app on
-// plain pino (the baseline); RSS and V8 heap of each process sampled every 10 s. Reports growth
+// `graybridge forward` enriching and sending it over GELF TCP, for an hour, beside the same app
+// with a capped young generation and the same app on plain pino (the baseline); RSS and V8 heap of each process sampled every 10 s. Reports growth
 // (target ≤ 5 %) and plots docs/soak.png (gnuplot).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRig, stopRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
-import { countingEndpoint, createPods, forwarding, spawnApp, spawnForwarder, stop, usage } from './forwarding.js';
+import {
+  chartNodeOptions,
+  countingEndpoint,
+  createPods,
+  forwarding,
+  spawnApp,
+  spawnForwarder,
+  stop,
+  usage,
+} from './forwarding.js';
 import { machineLine, option, writeSection } from './report.js';
 
 const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
@@ -79,14 +88,31 @@ function watchApp(app: ReturnType<typeof spawnApp>): {
   return { latest: () => latest, done: () => done, exited: new Promise((resolve) => app.once('exit', resolve)) };
 }
 
+/** The apps the soak runs side by side, each writing its own topic. */
+const apps = [
+  { name: 'app with @graybridge/log-sdk', title: 'app (SDK)', variant: 'sdk', nodeOptions: '', forwarded: true },
+  {
+    name: 'the same app, `NODE_OPTIONS=--max-semi-space-size=16`',
+    title: 'app (SDK, semi-space 16 MiB)',
+    variant: 'sdk',
+    nodeOptions: '--max-semi-space-size=16',
+    forwarded: false,
+  },
+  {
+    name: 'the same app with plain pino to /dev/null',
+    title: 'app (plain pino)',
+    variant: 'pino',
+    nodeOptions: '',
+    forwarded: false,
+  },
+] as const;
+
 interface Sample {
   readonly at: number;
   readonly forwarderRss: number;
   readonly forwarderHeap: number;
-  readonly appRss: number;
-  readonly appHeap: number;
-  readonly pinoAppRss: number;
-  readonly pinoAppHeap: number;
+  /** RSS and heap in use of each of `apps`, in its order. */
+  readonly apps: readonly { readonly rss: number; readonly heap: number }[];
 }
 
 /** A prom-client gauge's value from a /metrics text. */
@@ -130,20 +156,27 @@ async function main(): Promise<void> {
     const topic = `bench-soak-${Date.now()}`;
     const admin = new Kafka({ clientId: 'bench-soak', brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+    // The forwarder reads the first app's topic only: it sees the issue's steady rate, not a multiple.
+    const topics = apps.map((app, index) => (app.forwarded ? topic : `${topic}-${index}`));
+    await admin.createTopics({
+      topics: [...new Set(topics)].map((name) => ({ topic: name, numPartitions: 4 })),
+      waitForLeaders: true,
+    });
     await admin.disconnect();
     const endpoint = await countingEndpoint();
     const opsPort = await freePort();
     const forwarder = spawnForwarder({ brokers, topic, group: topic, gelfPort: endpoint.port, kubeconfig, opsPort });
     await forwarding(forwarder);
-    const sdkApp = spawnApp(appScript('sdk'), brokers, topic, 'pipe');
-    const pinoApp = spawnApp(appScript('pino'), brokers, topic, 'pipe');
-    const app = watchApp(sdkApp);
-    const baseline = watchApp(pinoApp);
+    const running = apps.map((app, index) => {
+      const child = spawnApp(appScript(app.variant), brokers, topics[index] ?? topic, 'pipe', app.nodeOptions);
+      return { child, ...watchApp(child) };
+    });
+    const [first] = running;
+    if (first === undefined) throw new Error('no app to soak');
     const samples: Sample[] = [];
     const started = Date.now();
     console.log(`soak: ${rate} records/s for ${seconds} s, sampling every ${intervalSeconds} s`);
-    while (app.done() === undefined && sdkApp.exitCode === null) {
+    while (first.done() === undefined && first.child.exitCode === null) {
       await new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000));
       if (forwarder.exitCode !== null) throw new Error(`graybridge forward exited with ${forwarder.exitCode}`);
       const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
@@ -151,24 +184,29 @@ async function main(): Promise<void> {
         at: (Date.now() - started) / 1000,
         forwarderRss: usage(forwarder.pid ?? 0).rssMiB,
         forwarderHeap: mib(gauge(metrics, 'nodejs_heap_size_used_bytes')),
-        appRss: mib(app.latest().rss ?? Number.NaN),
-        appHeap: mib(app.latest().heapUsed ?? Number.NaN),
-        pinoAppRss: mib(baseline.latest().rss ?? Number.NaN),
-        pinoAppHeap: mib(baseline.latest().heapUsed ?? Number.NaN),
+        apps: running.map((app) => ({
+          rss: mib(app.latest().rss ?? Number.NaN),
+          heap: mib(app.latest().heapUsed ?? Number.NaN),
+        })),
       };
       samples.push(sample);
       if (samples.length % 6 === 0) {
+        const appLines = apps.map(
+          (app, index) =>
+            `${app.title} RSS ${sample.apps[index]?.rss.toFixed(0)} MiB heap ${sample.apps[index]?.heap.toFixed(0)} MiB`,
+        );
         console.log(
           `${sample.at.toFixed(0)} s: forwarder RSS ${sample.forwarderRss.toFixed(0)} MiB heap ${sample.forwarderHeap.toFixed(0)} MiB, ` +
-            `app RSS ${sample.appRss.toFixed(0)} MiB heap ${sample.appHeap.toFixed(0)} MiB, ` +
-            `plain pino app RSS ${sample.pinoAppRss.toFixed(0)} MiB, delivered ${endpoint.count()}`,
+            `${appLines.join(', ')}, delivered ${endpoint.count()}`,
         );
       }
     }
-    const [exitCode, baselineExitCode] = await Promise.all([app.exited, baseline.exited]);
-    const appDone = app.done();
-    if (exitCode !== 0 || appDone === undefined) throw new Error(`the app exited with ${exitCode}`);
-    if (baselineExitCode !== 0) throw new Error(`the plain pino app exited with ${baselineExitCode}`);
+    const exitCodes = await Promise.all(running.map((app) => app.exited));
+    exitCodes.forEach((code, index) => {
+      if (code !== 0 || running[index]?.done() === undefined)
+        throw new Error(`${apps[index]?.name} exited with ${code}`);
+    });
+    const appDone = first.done() ?? {};
     const logged = Number(appDone.logged);
     const deadline = Date.now() + 120_000;
     while (endpoint.count() < logged && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -181,12 +219,16 @@ async function main(): Promise<void> {
       data,
       samples
         .map((s) =>
-          [s.at / 60, s.forwarderRss, s.forwarderHeap, s.appRss, s.appHeap, s.pinoAppRss, s.pinoAppHeap]
+          [s.at / 60, s.forwarderRss, s.forwarderHeap, ...s.apps.flatMap((app) => [app.rss, app.heap])]
             .map((n) => n.toFixed(2))
             .join('\t'),
         )
         .join('\n') + '\n',
     );
+    const appCurves = apps.flatMap((app, index) => [
+      `'' using 1:${4 + 2 * index} with lines lw 2 dt ${index + 1} title '${app.title} RSS'`,
+      `'' using 1:${5 + 2 * index} with lines lw 2 dt ${index + 1} title '${app.title} heap used'`,
+    ]);
     execFileSync('gnuplot', [
       '-e',
       [
@@ -199,29 +241,19 @@ async function main(): Promise<void> {
         `set key outside right`,
         `set grid`,
         `plot '${data}' using 1:2 with lines lw 2 title 'forwarder RSS', ` +
-          `'' using 1:3 with lines lw 2 title 'forwarder heap used', ` +
-          `'' using 1:4 with lines lw 2 title 'app (SDK) RSS', ` +
-          `'' using 1:5 with lines lw 2 title 'app (SDK) heap used', ` +
-          `'' using 1:6 with lines lw 2 dt 2 title 'app (plain pino) RSS', ` +
-          `'' using 1:7 with lines lw 2 dt 2 title 'app (plain pino) heap used'`,
+          [`'' using 1:3 with lines lw 2 title 'forwarder heap used'`, ...appCurves].join(', '),
       ].join('; '),
     ]);
 
-    const rows = (
-      [
-        ['graybridge forward', 'RSS (median)', samples.map((s) => s.forwarderRss), median],
-        ['graybridge forward', 'V8 heap used (lowest)', samples.map((s) => s.forwarderHeap), lowest],
-        ['app with @graybridge/log-sdk', 'RSS (median)', samples.map((s) => s.appRss), median],
-        ['app with @graybridge/log-sdk', 'V8 heap used (lowest)', samples.map((s) => s.appHeap), lowest],
-        ['the same app with plain pino to /dev/null', 'RSS (median)', samples.map((s) => s.pinoAppRss), median],
-        [
-          'the same app with plain pino to /dev/null',
-          'V8 heap used (lowest)',
-          samples.map((s) => s.pinoAppHeap),
-          lowest,
-        ],
-      ] as const
-    ).map(([process, measure, values, summary]) => {
+    const measured: [string, string, number[], (window: readonly number[]) => number][] = [
+      ['graybridge forward', 'RSS (median)', samples.map((s) => s.forwarderRss), median],
+      ['graybridge forward', 'V8 heap used (lowest)', samples.map((s) => s.forwarderHeap), lowest],
+      ...apps.flatMap((app, index): [string, string, number[], (window: readonly number[]) => number][] => [
+        [app.name, 'RSS (median)', samples.map((s) => s.apps[index]?.rss ?? Number.NaN), median],
+        [app.name, 'V8 heap used (lowest)', samples.map((s) => s.apps[index]?.heap ?? Number.NaN), lowest],
+      ]),
+    ];
+    const rows = measured.map(([process, measure, values, summary]) => {
       const g = growth(values, summary);
       return `| ${process} | ${measure} | ${g.start.toFixed(0)} | ${g.end.toFixed(0)} | ${g.percent >= 0 ? '+' : ''}${g.percent.toFixed(1)} % | ${g.percent <= 5 ? 'met' : 'missed'} |`;
     });
@@ -233,8 +265,10 @@ ${machineLine({ kafka: rig.kafka?.version ?? '?', 'kube-apiserver': rig.kube?.ve
 Command: \`npm run bench -- soak --seconds ${seconds} --rate ${rate} --interval ${intervalSeconds} --pods ${backgroundPods}\`.
 An app logs through \`@graybridge/log-sdk\` at a steady ${rate.toLocaleString('en-US')} records/s into a 4-partition
 topic; \`graybridge forward\` enriches every record from the API server (${backgroundPods.toLocaleString('en-US')} more pods in it) and
-sends GELF over TCP to a counting endpoint. Beside them, the same app logging the same records with plain
-pino to /dev/null: the baseline for what any Node app logging at this rate does with its memory.
+sends GELF over TCP to a counting endpoint (with the chart's \`nodeOptions\`: ${chartNodeOptions}). Beside them,
+the same app started with \`NODE_OPTIONS=--max-semi-space-size=16\` (as docs/sdk.md recommends where memory is
+tight; its own topic, not forwarded), and the same app logging the same records with plain pino to
+/dev/null: the baseline for what any Node app logging at this rate does with its memory.
 Every ${intervalSeconds} s: each process's RSS, the forwarder's V8 heap in use (its /metrics) and each app's
 (its own \`process.memoryUsage()\`: the app's thread, not the SDK's worker). Growth compares the
 first tenth of samples after warm-up (≥ 2 min) with the last tenth: their medians for RSS, their
