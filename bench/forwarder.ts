@@ -15,7 +15,7 @@ import { Consumer, type Message } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { registerKafkaCodecs } from '@graybridge/log-sdk';
 import {
-  chartNodeOptions,
+  chartNodeArgs,
   countingEndpoint,
   createPods,
   forwarding,
@@ -429,7 +429,7 @@ Every reader reads the same topic in the same run, variants interleaved in each 
 graybridge take turns going first). \`graybridge forward\` consumes it as a new consumer group,
 decodes, enriches every record from the watch cache (labels, namespace labels, node, image),
 encodes GELF and writes it over TCP to a local endpoint that only counts frames, committing after
-every batch, with the chart's default \`NODE_OPTIONS\` (\`${chartNodeOptions}\`); it is timed from its "forwarding" log line (joining the group and the first fetch
+every batch, with the chart's default \`nodeArgs\` (\`node ${chartNodeArgs.join(' ')}\`); it is timed from its "forwarding" log line (joining the group and the first fetch
 included; process start and the first pod list not) to the last frame. rsyslog does the same job
 with [bench/peers/rsyslog.conf](../bench/peers/rsyslog.conf) — imkafka (new consumer group),
 mmjsonparse, mmkubernetes against the same API server (a GET per pod and namespace, then its

@@ -6,15 +6,18 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { loadPods } from './cluster.js';
 
 export const cli = fileURLToPath(new URL('../../packages/forwarder/dist/src/cli/main.js', import.meta.url));
 
-/** The chart's default `nodeOptions` (V8 heap sizes): the benchmarks run the forwarder as deployed. */
-export const chartNodeOptions =
-  /^nodeOptions: (.+)$/m
-    .exec(readFileSync(new URL('../../charts/graybridge/values.yaml', import.meta.url), 'utf8'))?.[1]
-    ?.trim() ?? '';
+/** The chart's default `nodeArgs` (V8 heap flags): the benchmarks run the forwarder as deployed. */
+export const chartNodeArgs: readonly string[] =
+  (
+    parse(readFileSync(new URL('../../charts/graybridge/values.yaml', import.meta.url), 'utf8')) as {
+      nodeArgs?: string[];
+    }
+  ).nodeArgs ?? [];
 /** The corpus's records come from this many pods of this namespace. */
 export const pods = 16;
 export const namespace = 'bench';
@@ -114,10 +117,9 @@ export function spawnForwarder(options: {
   /** The admin port (/metrics); any free one when left out. */
   readonly opsPort?: number;
 }): ChildProcess & { stdout: NodeJS.ReadableStream } {
-  return spawn(process.execPath, [cli, 'forward'], {
+  return spawn(process.execPath, [...chartNodeArgs, cli, 'forward'], {
     env: {
       PATH: process.env.PATH ?? '',
-      NODE_OPTIONS: chartNodeOptions,
       GRAYBRIDGE_KAFKA_BROKERS: options.brokers.join(','),
       GRAYBRIDGE_KAFKA_TOPICS: options.topic,
       GRAYBRIDGE_KAFKA_GROUP_ID: options.group,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startRig, stopRig } from '@graybridge/rig';
 import { Kafka, logLevel } from 'kafkajs';
 import {
-  chartNodeOptions,
+  chartNodeArgs,
   countingEndpoint,
   createPods,
   forwarding,
@@ -265,7 +265,7 @@ ${machineLine({ kafka: rig.kafka?.version ?? '?', 'kube-apiserver': rig.kube?.ve
 Command: \`npm run bench -- soak --seconds ${seconds} --rate ${rate} --interval ${intervalSeconds} --pods ${backgroundPods}\`.
 An app logs through \`@graybridge/log-sdk\` at a steady ${rate.toLocaleString('en-US')} records/s into a 4-partition
 topic; \`graybridge forward\` enriches every record from the API server (${backgroundPods.toLocaleString('en-US')} more pods in it) and
-sends GELF over TCP to a counting endpoint (with the chart's \`nodeOptions\`: ${chartNodeOptions}). Beside them,
+sends GELF over TCP to a counting endpoint (with the chart's \`nodeArgs\`: \`${chartNodeArgs.join(' ')}\`). Beside them,
 the same app started with \`NODE_OPTIONS=--max-semi-space-size=16\` (as docs/sdk.md recommends where memory is
 tight; its own topic, not forwarded), and the same app logging the same records with plain pino to
 /dev/null: the baseline for what any Node app logging at this rate does with its memory.

@@ -50,6 +50,20 @@ const find = (objects: readonly Rendered[], kind: string): Rendered | undefined 
 const at = (value: unknown, ...path: (string | number)[]): unknown =>
   path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], value);
 
+/**
+ * The container's command, run from the repository's root (the image's WORKDIR has the same
+ * layout): node takes every flag in it, and the entrypoint it names exists and starts.
+ */
+function assertRuns(command: unknown, what: string): void {
+  assert.ok(Array.isArray(command) && command[0] === 'node', `${what}: the command is node with flags`);
+  const result = spawnSync(process.execPath, [...(command.slice(1) as string[]), '--help'], {
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 0, `${what}: ${command.join(' ')} --help: ${result.stderr}`);
+  assert.match(result.stdout, /usage: graybridge/);
+}
+
 describe('Helm chart charts/graybridge', () => {
   it('lints with every ci/*-values.yaml; the defaults are refused until brokers and Graylog are set', () => {
     assert.ok(variants.length >= 3);
@@ -75,6 +89,8 @@ describe('Helm chart charts/graybridge', () => {
       ],
       [['--set', 'kind=StatefulSet'], /at '\/kind'/],
       [['--set', 'resources=null'], /resources/],
+      [['--set', 'nodeArgs={--max-old-space-size=512,heap}'], /at '\/nodeArgs\/1': 'heap' does not match pattern/],
+      [['--set', 'nodeOptions=--max-old-space-size=512'], /additional properties 'nodeOptions' not allowed/],
       [
         ['--set', 'config.ops.drainTimeoutMillis=30000'],
         /drainTimeoutMillis \(30000\) must be below terminationGracePeriodSeconds \(30 s\)/,
@@ -117,6 +133,7 @@ describe('Helm chart charts/graybridge', () => {
       assert.equal(fieldOf('POD_NAME'), 'metadata.name');
       assert.equal(fieldOf('POD_NAMESPACE'), 'metadata.namespace');
       assert.ok(!objects.some((o) => o.kind === 'Secret'), 'the chart never creates Secrets from values');
+      assertRuns(at(container, 'command'), variant);
 
       // The ConfigMap is a config the forwarder itself accepts, with the drain below the grace period.
       const configText = at(find(objects, 'ConfigMap'), 'data', 'graybridge.yaml') as string;
@@ -223,10 +240,11 @@ describe('Helm chart charts/graybridge', () => {
     const pod = at(enricher, 'spec', 'template', 'spec');
     assert.equal(at(pod, 'serviceAccountName'), 'gb-graybridge-enricher');
     assert.deepEqual(at(pod, 'containers', 0, 'args'), ['enricher']);
+    assertRuns(at(pod, 'containers', 0, 'command'), 'the enricher');
     const env = at(pod, 'containers', 0, 'env') as { name: string }[];
     assert.deepEqual(
       env.map((e) => e.name),
-      ['GRAYBRIDGE_CONFIG', 'NODE_OPTIONS', 'GRAYBRIDGE_REDIS_URL'],
+      ['GRAYBRIDGE_CONFIG', 'GRAYBRIDGE_REDIS_URL'],
       'the enricher gets the Redis URL and no other secret',
     );
     const subjects = at(find(objects, 'ClusterRoleBinding'), 'subjects') as { name: string }[];

@@ -77,3 +77,8 @@ app.kubernetes.io/component: enricher
 {{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
+
+{{/* The image's entrypoint (Dockerfile) with Node's flags (a list) in front. */}}
+{{- define "graybridge.command" -}}
+{{- concat (list "node") . (list "packages/forwarder/dist/src/cli/main.js") | toJson -}}
+{{- end }}

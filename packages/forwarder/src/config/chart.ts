@@ -19,6 +19,12 @@ const quantity: JsonSchema = {
   ],
 };
 const resources: JsonSchema = object({ cpu: quantity, memory: quantity }, ['cpu', 'memory']);
+/** Node's command-line flags, in front of the entrypoint: any V8 flag (NODE_OPTIONS takes a few). */
+const nodeArgs = (example: string): JsonSchema => ({
+  type: 'array',
+  items: { type: 'string', pattern: '^--[a-z0-9-]+(=.+)?$' },
+  description: `Node and V8 flags for the container's node command, e.g. ${example}.`,
+});
 
 /**
  * The Helm chart's values.schema.json: the chart's own settings, and under `config` the
@@ -70,7 +76,7 @@ export function chartValuesSchema(): JsonSchema {
         ...object({ requests: resources, limits: resources }, ['requests', 'limits']),
         description: 'Requests and limits, both set (docs/deploy.md sizes them from the benchmarks).',
       },
-      nodeOptions: text,
+      nodeArgs: nodeArgs('--max-old-space-size=512'),
       terminationGracePeriodSeconds: { type: 'integer', minimum: 10 },
       updateStrategy: anyObject,
       podAnnotations: map,
@@ -91,7 +97,7 @@ export function chartValuesSchema(): JsonSchema {
         ...object({
           enabled: { type: 'boolean' },
           resources: object({ requests: resources, limits: resources }, ['requests', 'limits']),
-          nodeOptions: text,
+          nodeArgs: nodeArgs('--max-old-space-size=384'),
           nodeSelector: map,
           tolerations: { type: 'array', items: anyObject },
         }),
