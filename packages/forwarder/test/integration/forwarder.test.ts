@@ -123,4 +123,69 @@ describe('forwarder pipeline on the real broker', () => {
       await admin.disconnect();
     }
   });
+
+  it('working off a backlog, one commit request covers every partition at most once per commitIntervalMillis; caught up, everything is committed', async (t) => {
+    const brokers = [...(rig().kafka?.brokers ?? [])];
+    const kafka = new Kafka({ clientId: 'forwarder-test', brokers, logLevel: logLevel.NOTHING });
+    const topic = `fwd-backlog-${randomUUID()}`;
+    const groupId = `fwd-backlog-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      const producer = kafka.producer();
+      await producer.connect();
+      const backlog = 20_000;
+      for (let sent = 0; sent < backlog; sent += 5000)
+        await producer.send({
+          topic,
+          messages: Array.from({ length: 5000 }, (_, i) => ({
+            key: `shop/web-${(sent + i) % 2}`,
+            value: JSON.stringify({ level: 30, seq: sent + i, msg: 'backlog' }),
+          })),
+        });
+      await producer.disconnect();
+
+      // A sink that takes 20 ms per batch of at most 100: the backlog lasts seconds, batches by the hundred.
+      const source = new KafkaSource({
+        brokers,
+        topics: [topic],
+        groupId,
+        maxBatchRecords: 100,
+        commitIntervalMillis: 1000,
+      });
+      let delivered = 0;
+      const started = Date.now();
+      try {
+        await source.start(async (records) => {
+          await sleep(20);
+          delivered += records.length;
+          return 'done';
+        });
+        await until(() => delivered >= backlog, 60_000, 'the whole backlog delivered');
+        const seconds = (Date.now() - started) / 1000;
+        const { batches, commits } = source.stats();
+        t.diagnostic(`${commits} commits for ${batches} batches in ${seconds.toFixed(1)} s`);
+        assert.ok(batches >= backlog / 100, `${batches} batches`);
+        // One per interval while behind, plus those made whenever the buffer ran empty (caught up).
+        assert.ok(
+          commits <= Math.ceil(seconds) + 10 && commits * 5 < batches,
+          `${commits} commits for ${batches} batches in ${seconds.toFixed(1)} s`,
+        );
+        const end = (await admin.fetchTopicOffsets(topic)).map((p) => p.offset).sort();
+        await until(
+          async () =>
+            JSON.stringify(
+              (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.map((p) => p.offset).sort(),
+            ) === JSON.stringify(end),
+          15_000,
+          'committed up to the end of every partition once caught up',
+        );
+      } finally {
+        await source.stop();
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
