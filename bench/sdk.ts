@@ -63,6 +63,11 @@ async function childCost(variant: CostVariant, calls: number, brokers: string[],
   process.stdout.write(JSON.stringify({ nsPerCall: nanos / calls }) + '\n');
 }
 
+type DeliveryPath = 'logger' | 'transport' | 'burst';
+const paths: readonly DeliveryPath[] = ['logger', 'transport', 'burst'];
+/** Log calls between two yields to the app's event loop (paths other than `burst`). */
+const yieldEvery = 1000;
+
 /**
  * Delivers `records` through the SDK and reports the rate from the first record to Kafka's last
  * acknowledgement, and the CPU the whole process (app thread, worker, zlib's threads) spent on it.
@@ -74,12 +79,6 @@ async function childCost(variant: CostVariant, calls: number, brokers: string[],
  * only when the app's thread yields, so in a burst the two threads take turns instead of working
  * side by side, and every line waits in memory on the app's side.
  */
-const yieldEvery = 1000;
-
-type DeliveryPath = 'logger' | 'transport' | 'burst';
-
-const paths: readonly DeliveryPath[] = ['logger', 'transport', 'burst'];
-
 async function childDelivery(
   records: number,
   brokers: string[],

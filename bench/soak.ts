@@ -1,8 +1,8 @@
 // `npm run bench -- --soak 3600` (or `npm run bench -- soak --seconds 3600 [--rate 5000]
 // [--interval 10] [--pods 10000]`): an app logging through the SDK at a steady rate into Kafka,
 // `graybridge forward` enriching and sending it over GELF TCP, for an hour, beside the same app
-// with a capped young generation and the same app on plain pino (the baseline); RSS and V8 heap of each process sampled every 10 s. Reports growth
-// (target ≤ 5 %) and plots docs/soak.png (gnuplot).
+// with a capped young generation and the same app on plain pino (the baseline); RSS and V8 heap of
+// each process sampled every 10 s. Reports growth (target ≤ 5 %) and plots docs/soak.png (gnuplot).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
