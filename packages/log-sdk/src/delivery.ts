@@ -303,7 +303,7 @@ export class KafkaDelivery {
           this.drop('kafka_rejected', batch.length);
           return;
         }
-        this.unavailable();
+        this.unavailable(type);
         if (this.stopping && Date.now() >= this.shutdownDeadline) {
           this.drop('shutdown_timeout', batch.length);
           return;
@@ -321,15 +321,25 @@ export class KafkaDelivery {
     }
   }
 
-  private unavailable(): void {
+  private unavailable(errorType: string | undefined): void {
     const wasAvailable = this.stats.kafkaAvailable;
     this.stats.kafkaAvailable = false;
     if (wasAvailable || Date.now() - this.lastWarningAt >= this.config.warnIntervalMillis) {
       this.warn(
-        `Kafka ${this.config.brokers.join(',')} unreachable (${this.stats.lastError ?? 'unknown error'}); ` +
+        `${this.explainFailure(errorType)}; ` +
           `${this.queue.totalRecords} records buffered, ${this.totalDropped()} dropped so far; retrying`,
       );
     }
+  }
+
+  /** What a failed send means for the operator, naming the option at fault where one is. */
+  private explainFailure(errorType: string | undefined): string {
+    const brokers = this.config.brokers.join(',');
+    const cause = this.stats.lastError ?? 'unknown error';
+    if (errorType === 'UNKNOWN_TOPIC_OR_PARTITION') {
+      return `Kafka ${brokers}: topic "${this.config.topic}" (kafka.topic) does not exist, and the SDK does not create topics (${cause})`;
+    }
+    return `Kafka ${brokers} unreachable (${cause})`;
   }
 
   private recovered(): void {

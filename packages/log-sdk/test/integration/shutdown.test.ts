@@ -88,6 +88,25 @@ describe('log-sdk in an app that ends', () => {
     assert.equal(stats.mirroredRecords, 5);
   });
 
+  it('a topic that does not exist: the warning names it and the option, records are counted at the deadline', async () => {
+    const topic = `graybridge-missing-${Date.now()}`;
+    const run = await runNode([
+      app,
+      JSON.stringify({ brokers: brokers(), topic, records: 5, ending: 'close', shutdownTimeoutMillis: 3000 }),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `graybridge log-sdk: Kafka .*: topic "${topic}" \\(kafka\\.topic\\) does not exist, and the SDK does not create topics`,
+      ),
+    );
+    const stats = JSON.parse(/stats (.*)/.exec(run.stderr)?.[1] ?? '{}') as {
+      droppedRecords: { shutdown_timeout: number };
+    };
+    assert.equal(stats.droppedRecords.shutdown_timeout, 5);
+  });
+
   it('works from CommonJS require() and from ESM import', async () => {
     for (const [kind, source] of [
       ['require', `const { createLogger } = require('@graybridge/log-sdk');`],
