@@ -428,8 +428,8 @@ Command: \`npm run bench -- forwarder --runs ${runs} --records ${records} --pods
 Every reader reads the same topic in the same run, variants interleaved in each run (rsyslog and
 graybridge take turns going first). \`graybridge forward\` consumes it as a new consumer group,
 decodes, enriches every record from the watch cache (labels, namespace labels, node, image),
-encodes GELF and writes it over TCP to a local endpoint that only counts frames, committing after
-every batch, with the chart's default \`nodeArgs\` (\`node ${chartNodeArgs.join(' ')}\`); it is timed from its "forwarding" log line (joining the group and the first fetch
+encodes GELF and writes it over TCP to a local endpoint that only counts frames, committing what
+it delivered (at most every 500 ms while behind), with the chart's default \`nodeArgs\` (\`node ${chartNodeArgs.join(' ')}\`); it is timed from its "forwarding" log line (joining the group and the first fetch
 included; process start and the first pod list not) to the last frame. rsyslog does the same job
 with [bench/peers/rsyslog.conf](../bench/peers/rsyslog.conf) — imkafka (new consumer group),
 mmjsonparse, mmkubernetes against the same API server (a GET per pod and namespace, then its
