@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import * as lz4js from 'lz4js';
+import { lz4Encoder } from '../src/codecs.js';
 import { lz4CompressBlock, lz4CompressBound, lz4Frame } from '../src/lz4.js';
 
 /**
@@ -101,5 +103,66 @@ describe('lz4Frame', () => {
     const frame = lz4Frame(Buffer.from('abc'));
     assert.deepEqual([...frame.subarray(0, 7)], [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82]);
     assert.deepEqual([...frame.subarray(-4)], [0, 0, 0, 0], 'end mark');
+  });
+});
+
+/** How many bytes an LZ4 block decodes to: the sum of its literal and match lengths. */
+function decodedLength(block: Uint8Array): number {
+  let ip = 0;
+  let length = 0;
+  const readLength = (base: number): number => {
+    let total = base;
+    if (base === 15) {
+      let byte: number;
+      do {
+        byte = block[ip++] as number;
+        total += byte;
+      } while (byte === 255);
+    }
+    return total;
+  };
+  for (;;) {
+    const token = block[ip++] as number;
+    const literals = readLength(token >>> 4);
+    ip += literals;
+    length += literals;
+    if (ip >= block.length) return length;
+    ip += 2;
+    length += readLength(token & 15) + 4;
+  }
+}
+
+/** The blocks of an LZ4 frame without content size or checksums: [compressed?, bytes] each. */
+function frameBlocks(frame: Buffer): { compressed: boolean; data: Buffer }[] {
+  assert.equal(frame.readUInt32LE(0), 0x184d2204, 'LZ4 frame magic');
+  const blocks: { compressed: boolean; data: Buffer }[] = [];
+  for (let at = 7; ;) {
+    const word = frame.readUInt32LE(at);
+    at += 4;
+    if (word === 0) break;
+    const size = word & 0x7fffffff;
+    blocks.push({ compressed: (word & 0x80000000) === 0, data: frame.subarray(at, at + size) });
+    at += size;
+  }
+  return blocks;
+}
+
+describe('lz4-napi, the native encoder the SDK prefers', () => {
+  it('is the encoder on this platform (linux x64): its binary loads from the optional dependency', () => {
+    assert.equal(lz4Encoder(), 'lz4-napi');
+  });
+
+  it('writes frames Kafka reads: independent blocks, no checksums, blocks a strict decoder accepts', async () => {
+    const compressFrame = (
+      createRequire(import.meta.url)('lz4-napi') as { compressFrame: (b: Buffer) => Promise<Buffer> }
+    ).compressFrame;
+    for (const input of [Buffer.from('x'), logText, Buffer.concat([logText, randomBytes(70_000), logText])]) {
+      const frame = await compressFrame(input);
+      assert.equal((frame[4] as number) & 0b1110_1111, 0b0110_0000, 'version 01, independent blocks, no checksums');
+      const decoded = frameBlocks(frame).map(({ compressed, data }) =>
+        compressed ? strictDecode(data, decodedLength(data)) : data,
+      );
+      assert.deepEqual(Buffer.concat(decoded), input);
+    }
   });
 });
