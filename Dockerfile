@@ -36,5 +36,6 @@ COPY --from=build /src/packages/forwarder/package.json packages/forwarder/packag
 COPY --from=build /src/packages/forwarder/dist/src packages/forwarder/dist/src
 USER 10001:10001
 EXPOSE 9464
+# The chart's `command` repeats this path with node's flags in front (nodeArgs, _helpers.tpl).
 ENTRYPOINT ["node", "packages/forwarder/dist/src/cli/main.js"]
 CMD ["forward"]
