@@ -18,12 +18,12 @@ type FrameCompressor = (data: Buffer) => Promise<Buffer>;
  * platforms) compresses a batch ~4.5× faster than the TypeScript encoder, on libuv's threads
  * instead of the worker's; where its binary does not load, the TypeScript encoder does the work.
  */
-function loadNativeLz4(): FrameCompressor | undefined {
+function loadNativeLz4(): FrameCompressor | null {
   try {
     const native = createRequire(import.meta.url)('lz4-napi') as { compressFrame: FrameCompressor };
-    return typeof native.compressFrame === 'function' ? native.compressFrame : undefined;
+    return typeof native.compressFrame === 'function' ? native.compressFrame : null;
   } catch {
-    return undefined;
+    return null;
   }
 }
 
@@ -31,7 +31,7 @@ function loadNativeLz4(): FrameCompressor | undefined {
 let nativeLz4: FrameCompressor | null | undefined;
 
 function nativeLz4Compressor(): FrameCompressor | null {
-  if (nativeLz4 === undefined) nativeLz4 = loadNativeLz4() ?? null;
+  if (nativeLz4 === undefined) nativeLz4 = loadNativeLz4();
   return nativeLz4;
 }
 
