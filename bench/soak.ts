@@ -111,8 +111,8 @@ interface Sample {
   readonly at: number;
   readonly forwarderRss: number;
   readonly forwarderHeap: number;
-  /** RSS and heap in use of each of `apps`, in its order. */
-  readonly apps: readonly { readonly rss: number; readonly heap: number }[];
+  /** RSS and heap in use of each of `apps`, in its order; the SDK's worker's heap (NaN on plain pino). */
+  readonly apps: readonly { readonly rss: number; readonly heap: number; readonly workerHeap: number }[];
 }
 
 /** A prom-client gauge's value from a /metrics text. */
@@ -187,6 +187,7 @@ async function main(): Promise<void> {
         apps: running.map((app) => ({
           rss: mib(app.latest().rss ?? Number.NaN),
           heap: mib(app.latest().heapUsed ?? Number.NaN),
+          workerHeap: mib(app.latest().workerHeapUsedBytes ?? Number.NaN),
         })),
       };
       samples.push(sample);
@@ -251,6 +252,16 @@ async function main(): Promise<void> {
       ...apps.flatMap((app, index): [string, string, number[], (window: readonly number[]) => number][] => [
         [app.name, 'RSS (median)', samples.map((s) => s.apps[index]?.rss ?? Number.NaN), median],
         [app.name, 'V8 heap used (lowest)', samples.map((s) => s.apps[index]?.heap ?? Number.NaN), lowest],
+        ...(app.variant === 'sdk'
+          ? [
+              [
+                app.name,
+                "SDK worker's V8 heap used (lowest)",
+                samples.map((s) => s.apps[index]?.workerHeap ?? Number.NaN),
+                lowest,
+              ] as [string, string, number[], (window: readonly number[]) => number],
+            ]
+          : []),
       ]),
     ];
     const rows = measured.map(([process, measure, values, summary]) => {
@@ -269,8 +280,8 @@ sends GELF over TCP to a counting endpoint (with the chart's \`nodeArgs\`: \`${c
 the same app started with \`NODE_OPTIONS=--max-semi-space-size=16\` (as docs/sdk.md recommends where memory is
 tight; its own topic, not forwarded), and the same app logging the same records with plain pino to
 /dev/null: the baseline for what any Node app logging at this rate does with its memory.
-Every ${intervalSeconds} s: each process's RSS, the forwarder's V8 heap in use (its /metrics) and each app's
-(its own \`process.memoryUsage()\`: the app's thread, not the SDK's worker). Growth compares the
+Every ${intervalSeconds} s: each process's RSS, the forwarder's V8 heap in use (its /metrics), each app's
+(its own \`process.memoryUsage()\`: the app's thread) and the SDK's worker's (\`deliveryStats().workerHeapUsedBytes\`). Growth compares the
 first tenth of samples after warm-up (≥ 2 min) with the last tenth: their medians for RSS, their
 lowest for heap in use (samples land anywhere in the collector's sawtooth; its floor is what
 survives collections, and what a leak would raise).

@@ -1,6 +1,7 @@
 // First: replaces kafkajs internals before kafkajs loads.
 import './kafkajs-patch.js';
 import { writeSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CompressionTypes,
@@ -173,6 +174,7 @@ export class KafkaDelivery {
       droppedRecords: { ...this.stats.droppedRecords },
       queuedRecords: this.queue.totalRecords,
       queuedBytes: this.queue.totalBytes,
+      workerHeapUsedBytes: getHeapStatistics().used_heap_size,
     };
   }
 

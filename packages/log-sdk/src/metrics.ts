@@ -67,6 +67,11 @@ export async function registerDeliveryMetrics(
   gauge('graybridge_sdk_queue_records', 'Records waiting or in flight.', () => stats().queuedRecords);
   gauge('graybridge_sdk_queue_bytes', 'Bytes waiting or in flight.', () => stats().queuedBytes);
   gauge(
+    'graybridge_sdk_worker_heap_used_bytes',
+    "V8 heap in use in the SDK's worker thread.",
+    () => stats().workerHeapUsedBytes,
+  );
+  gauge(
     'graybridge_sdk_kafka_available',
     '1 while the last send succeeded, 0 after a failure until the next success.',
     () => (stats().kafkaAvailable ? 1 : 0),

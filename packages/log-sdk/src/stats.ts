@@ -35,6 +35,11 @@ export interface DeliveryStats {
   readonly kafkaAvailable: boolean;
   /** `name: message` of the last send error, if any. */
   readonly lastError: string | null;
+  /**
+   * V8 heap in use in the SDK's worker thread (the buffer's records live outside it, in Buffers):
+   * the SDK's own memory, which the app's `process.memoryUsage().heapUsed` does not include.
+   */
+  readonly workerHeapUsedBytes: number;
 }
 
 export function emptyStats(): DeliveryStats {
@@ -49,5 +54,6 @@ export function emptyStats(): DeliveryStats {
     mirroredRecords: 0,
     kafkaAvailable: true,
     lastError: null,
+    workerHeapUsedBytes: 0,
   };
 }

@@ -19,6 +19,7 @@ describe('registerDeliveryMetrics', () => {
       sendErrors: 2,
       kafkaAvailable: false,
       droppedRecords: { ...stats.droppedRecords, queue_full: 7 },
+      workerHeapUsedBytes: 12_000_000,
     };
     const first = await registry.metrics();
     assert.match(first, /^graybridge_sdk_records_enqueued_total 120$/m);
@@ -28,6 +29,7 @@ describe('registerDeliveryMetrics', () => {
     assert.match(first, /^graybridge_sdk_queue_records 20$/m);
     assert.match(first, /^graybridge_sdk_queue_bytes 4096$/m);
     assert.match(first, /^graybridge_sdk_kafka_available 0$/m);
+    assert.match(first, /^graybridge_sdk_worker_heap_used_bytes 12000000$/m);
 
     stats = {
       ...stats,

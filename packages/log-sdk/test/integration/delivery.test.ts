@@ -48,6 +48,11 @@ describe('log-sdk delivery to a real broker', () => {
     const stats = await logger.flush();
     assert.equal(stats.sentRecords, 2000);
     assert.equal(stats.queuedRecords, 0);
+    // The worker's own heap, measured there: a live isolate's few MiB, not the app's heap.
+    assert.ok(
+      stats.workerHeapUsedBytes > 1024 * 1024 && stats.workerHeapUsedBytes < 64 * 1024 * 1024,
+      `worker heap ${stats.workerHeapUsedBytes}`,
+    );
     await logger.close();
 
     const records = await readTopic(kcat(), brokers(), topic);
