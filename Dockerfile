@@ -34,6 +34,8 @@ COPY --from=build /src/packages/enricher/package.json packages/enricher/package.
 COPY --from=build /src/packages/enricher/dist/src packages/enricher/dist/src
 COPY --from=build /src/packages/forwarder/package.json packages/forwarder/package.json
 COPY --from=build /src/packages/forwarder/dist/src packages/forwarder/dist/src
+# The chart's default flags (values.yaml nodeArgs) must be ones this node accepts.
+RUN node --max-old-space-size=512 --heap-growing-percent=300 -e 0
 USER 10001:10001
 EXPOSE 9464
 # The chart's `command` repeats this path with node's flags in front (nodeArgs, _helpers.tpl).

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -25,6 +25,7 @@ import { serviceAccountKubeConfig } from '../fixtures/workload.js';
 const rig = useRig(['helm', 'kube']);
 const chart = fileURLToPath(new URL('../../../charts/graybridge', import.meta.url));
 const variants = readdirSync(join(chart, 'ci')).filter((f) => f.endsWith('-values.yaml'));
+const dockerfile = fileURLToPath(new URL('../../../Dockerfile', import.meta.url));
 
 interface Rendered extends KubernetesObject {
   readonly kind: string;
@@ -56,6 +57,9 @@ const at = (value: unknown, ...path: (string | number)[]): unknown =>
  */
 function assertRuns(command: unknown, what: string): void {
   assert.ok(Array.isArray(command) && command[0] === 'node', `${what}: the command is node with flags`);
+  // The image's own entrypoint, with the flags in between: same node, same script.
+  const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(readFileSync(dockerfile, 'utf8'))?.[1] ?? '[]') as string[];
+  assert.deepEqual([command[0], command.at(-1)], entrypoint, `${what}: the Dockerfile's ENTRYPOINT around the flags`);
   const result = spawnSync(process.execPath, [...(command.slice(1) as string[]), '--help'], {
     cwd: fileURLToPath(new URL('../../..', import.meta.url)),
     encoding: 'utf8',
@@ -156,6 +160,18 @@ describe('Helm chart charts/graybridge', () => {
         createHash('sha256').update(configText.trimEnd()).digest('hex'),
         `${variant}: checksum/config is the config's hash`,
       );
+    }
+  });
+
+  it('nodeArgs: null or empty leaves node without flags; underscores are node spellings too', () => {
+    const daemonset = ['-f', join(chart, 'ci', 'daemonset-values.yaml')];
+    for (const args of [
+      ['--set', 'nodeArgs=null'],
+      ['--set-json', 'nodeArgs=[]'],
+      ['--set-json', 'nodeArgs=["--max_old_space_size=256"]'],
+    ]) {
+      const workload = render([...daemonset, ...args]).find((o) => o.kind === 'DaemonSet');
+      assertRuns(at(workload, 'spec', 'template', 'spec', 'containers', 0, 'command'), args.join(' '));
     }
   });
 

@@ -78,7 +78,7 @@ app.kubernetes.io/component: enricher
 {{- toYaml $config -}}
 {{- end -}}
 
-{{/* The image's entrypoint (Dockerfile) with Node's flags (a list) in front. */}}
+{{/* The image's entrypoint (Dockerfile) with Node's flags (a list, or null for none) in front. */}}
 {{- define "graybridge.command" -}}
-{{- concat (list "node") . (list "packages/forwarder/dist/src/cli/main.js") | toJson -}}
+{{- concat (list "node") (default (list) .) (list "packages/forwarder/dist/src/cli/main.js") | toJson -}}
 {{- end }}

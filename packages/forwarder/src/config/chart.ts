@@ -22,7 +22,7 @@ const resources: JsonSchema = object({ cpu: quantity, memory: quantity }, ['cpu'
 /** Node's command-line flags, in front of the entrypoint: any V8 flag (NODE_OPTIONS takes a few). */
 const nodeArgs = (example: string): JsonSchema => ({
   type: 'array',
-  items: { type: 'string', pattern: '^--[a-z0-9-]+(=.+)?$' },
+  items: { type: 'string', pattern: '^--[a-z0-9_-]+(=.+)?$' },
   description: `Node and V8 flags for the container's node command, e.g. ${example}.`,
 });
 
