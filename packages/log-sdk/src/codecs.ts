@@ -11,7 +11,10 @@ interface Codec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
-type FrameCompressor = (data: Buffer) => Promise<Buffer>;
+type FrameCompressor = (
+  data: Buffer,
+  options: { contentChecksum: boolean; blockChecksums: boolean },
+) => Promise<Buffer>;
 
 /**
  * lz4-napi (an optional dependency: Rust's lz4_flex with prebuilt binaries for the common
@@ -27,7 +30,7 @@ function loadNativeLz4(): FrameCompressor | null {
   }
 }
 
-/** lz4-napi's compressor once tried: null where it does not load. */
+/** lz4-napi's compressor once tried (on the first compression, not for decompressing): null where it does not load or failed. */
 let nativeLz4: FrameCompressor | null | undefined;
 
 function nativeLz4Compressor(): FrameCompressor | null {
@@ -40,11 +43,22 @@ export function lz4Encoder(): 'lz4-napi' | 'typescript' {
   return nativeLz4Compressor() === null ? 'typescript' : 'lz4-napi';
 }
 
+/** Kafka's frame: independent blocks, no checksums (the RecordBatch has its own CRC). */
+async function compressLz4(data: Buffer): Promise<Buffer> {
+  const native = nativeLz4Compressor();
+  if (native !== null) {
+    try {
+      return await native(data, { contentChecksum: false, blockChecksums: false });
+    } catch {
+      nativeLz4 = null; // a binary that loads but fails: the TypeScript encoder from now on
+    }
+  }
+  return lz4Frame(data);
+}
+
 function createLz4Codec(): Codec {
-  const compressFrame = nativeLz4Compressor();
   return {
-    compress: (encoder) =>
-      compressFrame === null ? Promise.resolve(lz4Frame(encoder.buffer)) : compressFrame(encoder.buffer),
+    compress: (encoder) => compressLz4(encoder.buffer),
     decompress: (buffer) => Promise.resolve(Buffer.from(lz4js.decompress(buffer))),
   };
 }

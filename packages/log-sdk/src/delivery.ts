@@ -339,7 +339,7 @@ export class KafkaDelivery {
     const brokers = this.config.brokers.join(',');
     const cause = this.stats.lastError ?? 'unknown error';
     if (errorType === 'UNKNOWN_TOPIC_OR_PARTITION') {
-      return `Kafka ${brokers}: topic "${this.config.topic}" (kafka.topic) does not exist, and the SDK does not create topics (${cause})`;
+      return `Kafka ${brokers}: topic "${this.config.topic}" (kafka.topic) not found — create it, the SDK does not (${cause})`;
     }
     return `Kafka ${brokers} unreachable (${cause})`;
   }

@@ -98,7 +98,7 @@ describe('log-sdk in an app that ends', () => {
     assert.match(
       run.stderr,
       new RegExp(
-        `graybridge log-sdk: Kafka .*: topic "${topic}" \\(kafka\\.topic\\) does not exist, and the SDK does not create topics`,
+        `graybridge log-sdk: Kafka .*: topic "${topic}" \\(kafka\\.topic\\) not found — create it, the SDK does not`,
       ),
     );
     const stats = JSON.parse(/stats (.*)/.exec(run.stderr)?.[1] ?? '{}') as {
