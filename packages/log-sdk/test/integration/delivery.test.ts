@@ -111,7 +111,7 @@ describe('log-sdk delivery to a real broker', () => {
       Object.assign(process.env, env); // the worker copies process.env when it starts
       const logger = createLogger({ kafka: { brokers: brokers(), topic, compression }, handleSignals: false });
       for (const name of Object.keys(env)) {
-        if (saved[name] === undefined) delete process.env[name];
+        if (saved[name] === undefined) Reflect.deleteProperty(process.env, name);
         else process.env[name] = saved[name];
       }
       // Enough for full 1 MiB batches of many 64 KiB blocks, with text that repeats and text that does not.
