@@ -146,6 +146,9 @@ function growth(
 
 const lowest = (window: readonly number[]): number => Math.min(...window);
 
+/** A table row: process, measure, its samples, and how a window of them is summed up. */
+type MeasuredRow = [string, string, number[], (window: readonly number[]) => number];
+
 async function main(): Promise<void> {
   const rig = await startRig(['kafka', 'kube'], { ownerPid: process.pid });
   const workDir = mkdtempSync(join(tmpdir(), 'bench-soak-'));
@@ -246,10 +249,10 @@ async function main(): Promise<void> {
       ].join('; '),
     ]);
 
-    const measured: [string, string, number[], (window: readonly number[]) => number][] = [
+    const measured: MeasuredRow[] = [
       ['graybridge forward', 'RSS (median)', samples.map((s) => s.forwarderRss), median],
       ['graybridge forward', 'V8 heap used (lowest)', samples.map((s) => s.forwarderHeap), lowest],
-      ...apps.flatMap((app, index): [string, string, number[], (window: readonly number[]) => number][] => [
+      ...apps.flatMap((app, index): MeasuredRow[] => [
         [app.name, 'RSS (median)', samples.map((s) => s.apps[index]?.rss ?? Number.NaN), median],
         [app.name, 'V8 heap used (lowest)', samples.map((s) => s.apps[index]?.heap ?? Number.NaN), lowest],
         ...(app.variant === 'sdk'
@@ -259,7 +262,7 @@ async function main(): Promise<void> {
                 "SDK worker's V8 heap used (lowest)",
                 samples.map((s) => s.apps[index]?.workerHeap ?? Number.NaN),
                 lowest,
-              ] as [string, string, number[], (window: readonly number[]) => number],
+              ] as MeasuredRow,
             ]
           : []),
       ]),

@@ -124,7 +124,7 @@ describe('forwarder pipeline on the real broker', () => {
     }
   });
 
-  it('working off a backlog, one commit request covers every partition at most once per commitIntervalMillis; caught up, everything is committed', async (t) => {
+  it('working off a backlog, offsets are committed at most once per commitIntervalMillis; caught up, everything is committed', async (t) => {
     const brokers = [...(rig().kafka?.brokers ?? [])];
     const kafka = new Kafka({ clientId: 'forwarder-test', brokers, logLevel: logLevel.NOTHING });
     const topic = `fwd-backlog-${randomUUID()}`;
@@ -147,29 +147,32 @@ describe('forwarder pipeline on the real broker', () => {
       await producer.disconnect();
 
       // A sink that takes 20 ms per batch of at most 100: the backlog lasts seconds, batches by the hundred.
+      const intervalMillis = 3000; // far from the 500 ms default, so that ignoring it would show
       const source = new KafkaSource({
         brokers,
         topics: [topic],
         groupId,
         maxBatchRecords: 100,
-        commitIntervalMillis: 1000,
+        commitIntervalMillis: intervalMillis,
       });
       let delivered = 0;
-      const started = Date.now();
+      let firstBatchAt = 0;
       try {
         await source.start(async (records) => {
+          firstBatchAt ||= Date.now();
           await sleep(20);
           delivered += records.length;
           return 'done';
         });
         await until(() => delivered >= backlog, 60_000, 'the whole backlog delivered');
-        const seconds = (Date.now() - started) / 1000;
+        const seconds = (Date.now() - firstBatchAt) / 1000;
         const { batches, commits } = source.stats();
         t.diagnostic(`${commits} commits for ${batches} batches in ${seconds.toFixed(1)} s`);
         assert.ok(batches >= backlog / 100, `${batches} batches`);
-        // One per interval while behind, plus those made whenever the buffer ran empty (caught up).
+        // One per interval while behind, plus one whenever the fetch buffer ran empty (caught up for
+        // a moment) — a few on a busy machine.
         assert.ok(
-          commits <= Math.ceil(seconds) + 10 && commits * 5 < batches,
+          commits <= Math.ceil((seconds * 1000) / intervalMillis) + 4,
           `${commits} commits for ${batches} batches in ${seconds.toFixed(1)} s`,
         );
         const end = (await admin.fetchTopicOffsets(topic)).map((p) => p.offset).sort();
