@@ -25,7 +25,12 @@ import { serviceAccountKubeConfig } from '../fixtures/workload.js';
 const rig = useRig(['helm', 'kube']);
 const chart = fileURLToPath(new URL('../../../charts/graybridge', import.meta.url));
 const variants = readdirSync(join(chart, 'ci')).filter((f) => f.endsWith('-values.yaml'));
-const dockerfile = fileURLToPath(new URL('../../../Dockerfile', import.meta.url));
+/** The image's ENTRYPOINT (`node` and the CLI's path), which the chart's command repeats around the flags. */
+const entrypoint = JSON.parse(
+  /^ENTRYPOINT (.+)$/m.exec(
+    readFileSync(fileURLToPath(new URL('../../../Dockerfile', import.meta.url)), 'utf8'),
+  )?.[1] ?? '[]',
+) as string[];
 
 interface Rendered extends KubernetesObject {
   readonly kind: string;
@@ -55,10 +60,8 @@ const at = (value: unknown, ...path: (string | number)[]): unknown =>
  * The container's command, run from the repository's root (the image's WORKDIR has the same
  * layout): node takes every flag in it, and the entrypoint it names exists and starts.
  */
-function assertRuns(command: unknown, what: string): void {
+function assertRuns(command: unknown, what: string): string[] {
   assert.ok(Array.isArray(command) && command[0] === 'node', `${what}: the command is node with flags`);
-  // The image's own entrypoint, with the flags in between: same node, same script.
-  const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(readFileSync(dockerfile, 'utf8'))?.[1] ?? '[]') as string[];
   assert.deepEqual([command[0], command.at(-1)], entrypoint, `${what}: the Dockerfile's ENTRYPOINT around the flags`);
   const result = spawnSync(process.execPath, [...(command.slice(1) as string[]), '--help'], {
     cwd: fileURLToPath(new URL('../../..', import.meta.url)),
@@ -66,6 +69,7 @@ function assertRuns(command: unknown, what: string): void {
   });
   assert.equal(result.status, 0, `${what}: ${command.join(' ')} --help: ${result.stderr}`);
   assert.match(result.stdout, /usage: graybridge/);
+  return command.slice(1, -1) as string[];
 }
 
 describe('Helm chart charts/graybridge', () => {
@@ -165,13 +169,15 @@ describe('Helm chart charts/graybridge', () => {
 
   it('nodeArgs: null or empty leaves node without flags; underscores are node spellings too', () => {
     const daemonset = ['-f', join(chart, 'ci', 'daemonset-values.yaml')];
-    for (const args of [
-      ['--set', 'nodeArgs=null'],
-      ['--set-json', 'nodeArgs=[]'],
-      ['--set-json', 'nodeArgs=["--max_old_space_size=256"]'],
-    ]) {
+    const cases: [string[], string[]][] = [
+      [['--set', 'nodeArgs=null'], []],
+      [['--set-json', 'nodeArgs=[]'], []],
+      [['--set-json', 'nodeArgs=["--max_old_space_size=256"]'], ['--max_old_space_size=256']],
+    ];
+    for (const [args, flags] of cases) {
       const workload = render([...daemonset, ...args]).find((o) => o.kind === 'DaemonSet');
-      assertRuns(at(workload, 'spec', 'template', 'spec', 'containers', 0, 'command'), args.join(' '));
+      const command = at(workload, 'spec', 'template', 'spec', 'containers', 0, 'command');
+      assert.deepEqual(assertRuns(command, args.join(' ')), flags, args.join(' '));
     }
   });
 

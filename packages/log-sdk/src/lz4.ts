@@ -1,6 +1,7 @@
 // LZ4 block compression and Kafka's LZ4 frame layout, in plain TypeScript: the encoder wherever
-// the optional native one (lz4-napi, codecs.ts) does not load, so apps never need a native build. lz4js's compressor is not used because it breaks the spec's end-of-block rules (a match
-// may start within the last 12 bytes), which Kafka's decoder rejects.
+// the optional native one (lz4-napi, codecs.ts) does not load, so apps never need a native build.
+// lz4js's compressor is not used because it breaks the spec's end-of-block rules (a match may
+// start within the last 12 bytes), which Kafka's decoder rejects.
 
 const minMatch = 4;
 /** The last 5 bytes of a block are always literals. */

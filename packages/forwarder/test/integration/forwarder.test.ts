@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, until, useRig } from '@graybridge/rig';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createPipeline } from '../../src/pipeline.js';
 import { startGelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
 import { CircuitBreaker } from '../../src/sink/resilient.js';
@@ -17,6 +17,25 @@ const noDeadLetters = {
   add: (letters: readonly unknown[]) =>
     letters.length === 0 ? Promise.resolve() : Promise.reject(new Error(`unexpected dead letters: ${letters.length}`)),
 };
+
+/**
+ * Waits until the group's committed offset is the end of every partition of `topic` (a commit the
+ * coordinator refused is retried), partition by partition.
+ */
+async function untilCommittedToEnd(admin: Admin, groupId: string, topic: string, what: string): Promise<void> {
+  const byPartition = (offsets: readonly { partition: number; offset: string }[]): string =>
+    JSON.stringify([...offsets].sort((a, b) => a.partition - b.partition).map((p) => [p.partition, p.offset]));
+  const end = byPartition(await admin.fetchTopicOffsets(topic));
+  let committed = '';
+  await until(
+    async () => {
+      committed = byPartition((await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? []);
+      return committed === end;
+    },
+    15_000,
+    () => `${what}: committed ${committed}, end ${end}`,
+  );
+}
 
 describe('forwarder pipeline on the real broker', () => {
   it('GELF endpoint down at start: nothing is committed, everything arrives once it is up, a restart redelivers nothing', async () => {
@@ -74,14 +93,7 @@ describe('forwarder pipeline on the real broker', () => {
         );
         const ids = received.map((r) => r.message.fields.event_id);
         assert.equal(new Set(ids).size, 500, 'duplicates, if any, carry the same _event_id');
-        // Committed up to the end of every partition (a commit the coordinator refused is retried).
-        const end = (await admin.fetchTopicOffsets(topic)).map((p) => p.offset).sort();
-        const committedOffsets = async () =>
-          (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.map((p) => p.offset).sort();
-        const deadline = Date.now() + 15_000;
-        while (JSON.stringify(await committedOffsets()) !== JSON.stringify(end) && Date.now() < deadline)
-          await sleep(100);
-        assert.deepEqual(await committedOffsets(), end, 'committed up to the end of every partition');
+        await untilCommittedToEnd(admin, groupId, topic, 'committed up to the end of every partition');
         assert.equal(pipeline.stats().sent, 500);
       } finally {
         await source.stop();
@@ -175,15 +187,7 @@ describe('forwarder pipeline on the real broker', () => {
           commits <= Math.ceil((seconds * 1000) / intervalMillis) + 4,
           `${commits} commits for ${batches} batches in ${seconds.toFixed(1)} s`,
         );
-        const end = (await admin.fetchTopicOffsets(topic)).map((p) => p.offset).sort();
-        await until(
-          async () =>
-            JSON.stringify(
-              (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.map((p) => p.offset).sort(),
-            ) === JSON.stringify(end),
-          15_000,
-          'committed up to the end of every partition once caught up',
-        );
+        await untilCommittedToEnd(admin, groupId, topic, 'committed up to the end of every partition once caught up');
       } finally {
         await source.stop();
       }
