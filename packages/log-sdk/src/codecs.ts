@@ -39,8 +39,8 @@ function nativeLz4Compressor(): FrameCompressor | null {
 }
 
 /** Which LZ4 encoder this process uses: lz4-napi's, or the TypeScript one where it does not load. */
-export function lz4Encoder(): 'lz4-napi' | 'typescript' {
-  return nativeLz4Compressor() === null ? 'typescript' : 'lz4-napi';
+export function lz4Encoder(): 'lz4-napi' | 'lz4-typescript' {
+  return nativeLz4Compressor() === null ? 'lz4-typescript' : 'lz4-napi';
 }
 
 /** Kafka's frame: independent blocks, no checksums (the RecordBatch has its own CRC). */

@@ -13,12 +13,12 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import sonicBoom from 'sonic-boom';
-import { registerKafkaCodecs } from './codecs.js';
+import { lz4Encoder, registerKafkaCodecs } from './codecs.js';
 import type { Compression, TransportConfig } from './options.js';
 import { prepareRecords } from './kafkajs-patch.js';
 import { recordBatchHeaderBytes } from './record-batch.js';
 import { RecordQueue } from './queue.js';
-import { emptyStats, type DeliveryStats, type DropReason } from './stats.js';
+import { emptyStats, type CompressionEncoder, type DeliveryStats, type DropReason } from './stats.js';
 
 /** Version of the record layout, sent in the `graybridge-schema` header of every record. */
 export const recordSchemaVersion = '1';
@@ -175,7 +175,14 @@ export class KafkaDelivery {
       queuedRecords: this.queue.totalRecords,
       queuedBytes: this.queue.totalBytes,
       workerHeapUsedBytes: getHeapStatistics().used_heap_size,
+      compressionEncoder: this.compressionEncoder(),
     };
+  }
+
+  /** Asked on every snapshot: a native lz4 encoder that fails is replaced while running. */
+  private compressionEncoder(): CompressionEncoder {
+    const { compression } = this.config;
+    return compression === 'lz4' ? lz4Encoder() : compression;
   }
 
   /**

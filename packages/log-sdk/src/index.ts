@@ -17,6 +17,6 @@ export {
   type SaslMechanism,
   type DropPolicy,
 } from './options.js';
-export { dropReasons, type DeliveryStats, type DropReason } from './stats.js';
+export { dropReasons, type CompressionEncoder, type DeliveryStats, type DropReason } from './stats.js';
 export type { KafkaTransportOptions } from './transport.js';
 export { defaultRedactKeys } from './redact.js';

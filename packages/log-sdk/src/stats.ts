@@ -9,6 +9,12 @@ export type DropReason =
   /** Still queued when the shutdown deadline passed. */
   | 'shutdown_timeout';
 
+/**
+ * What compresses the batches. lz4 names its encoder: lz4-napi's native one, or the TypeScript one
+ * the SDK falls back to where lz4-napi's binary does not load or fails.
+ */
+export type CompressionEncoder = 'none' | 'gzip' | 'snappy' | 'lz4-napi' | 'lz4-typescript' | 'zstd';
+
 export const dropReasons: readonly DropReason[] = [
   'queue_full',
   'record_too_large',
@@ -40,6 +46,8 @@ export interface DeliveryStats {
    * the SDK's own memory, which the app's `process.memoryUsage().heapUsed` does not include.
    */
   readonly workerHeapUsedBytes: number;
+  /** Null until the worker has reported. */
+  readonly compressionEncoder: CompressionEncoder | null;
 }
 
 export function emptyStats(): DeliveryStats {
@@ -55,5 +63,6 @@ export function emptyStats(): DeliveryStats {
     kafkaAvailable: true,
     lastError: null,
     workerHeapUsedBytes: 0,
+    compressionEncoder: null,
   };
 }

@@ -147,7 +147,7 @@ describe('lz4-napi, the native encoder the SDK prefers', () => {
       { env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: '/nonexistent/lz4.node' }, encoding: 'utf8' },
     );
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout.trim(), 'typescript');
+    assert.equal(run.stdout.trim(), 'lz4-typescript');
   });
 
   it('writes frames Kafka reads: independent blocks, no checksums, blocks a strict decoder accepts', async (t) => {
