@@ -1,9 +1,16 @@
+import type { LineRingMemory } from './line-ring.js';
+import type { TransportConfig } from './options.js';
 import type { DeliveryStats } from './stats.js';
 
+/** What createLogger hands its worker (worker.ts): plain data and shared memory. */
+export interface WorkerData {
+  readonly config: TransportConfig;
+  readonly ring: LineRingMemory;
+}
+
 /**
- * Messages between a logger (app thread) and its transport worker, over a BroadcastChannel whose
- * name the logger passes in the transport options (plain data, so it survives the structured clone
- * that pino's transport options go through).
+ * Messages between a logger (app thread) and its worker, over the worker's port. Lines do not
+ * travel here: they go through the shared ring.
  */
 export type ControlMessage =
   | { readonly type: 'flush'; readonly id: number; readonly timeoutMillis: number }

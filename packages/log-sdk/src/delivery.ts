@@ -65,11 +65,17 @@ function describeError(error: unknown): string {
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
 }
 
+const openBrace = 0x7b;
+const closeBrace = 0x7d;
+const newline = 0x0a;
+
 /** Standalone transport: the identity goes first, so a record's own field of the same name wins when parsed. */
-function withIdentity(line: string, identityJson: string): Buffer {
-  if (!line.startsWith('{')) return Buffer.from(line);
-  const rest = line.slice(1).trimStart();
-  return Buffer.from('{' + identityJson + (rest.startsWith('}') ? '' : ',') + rest);
+function withIdentity(line: Buffer, identity: Buffer): Buffer {
+  if (line[0] !== openBrace) return line;
+  let rest = 1;
+  while (rest < line.length && (line[rest] === 0x20 || line[rest] === 0x09)) rest += 1;
+  const separator = line[rest] === closeBrace ? '' : ',';
+  return Buffer.concat([Buffer.from('{'), identity, Buffer.from(separator), line.subarray(rest)]);
 }
 
 /**
@@ -82,6 +88,8 @@ export class KafkaDelivery {
   private readonly queue: RecordQueue;
   private readonly producer: Producer;
   private readonly headers: IHeaders;
+  /** JSON members spliced into each record (standalone transport), as bytes. */
+  private readonly identity: Buffer | null;
   private readonly recordOverhead: number;
   /** kafkajs's codec id: the batch is prepared and the request sent with the same one. */
   private readonly compression: CompressionTypes;
@@ -110,6 +118,7 @@ export class KafkaDelivery {
     // One header only: every header is encoded per record, and the schema implies JSON.
     this.headers = { 'graybridge-schema': recordSchemaVersion };
     this.compression = compressionTypes[config.compression];
+    this.identity = config.identityJson === null ? null : Buffer.from(config.identityJson);
     // What a record costs in a RecordBatch beside its value: key, header, lengths and deltas.
     this.recordOverhead =
       Buffer.byteLength(config.key ?? '') +
@@ -137,20 +146,18 @@ export class KafkaDelivery {
   }
 
   /**
-   * Lines from pino, each ending in a newline. Never throws. Records are views into one Buffer per
-   * call (a copy per record cost more than the rest of the worker's work); they are taken in order,
-   * so the Buffers they keep alive are about what the queue holds.
+   * Lines of UTF-8, each ending in a newline. Never throws. Records are views into the given
+   * Buffer (a copy per record cost more than the rest of the worker's work); they are taken in
+   * order, so the Buffers they keep alive are about what the queue holds.
    */
-  acceptLines(lines: string): void {
-    const identity = this.config.identityJson;
-    if (identity !== null) {
-      for (const line of lines.split('\n')) if (line !== '') this.accept(withIdentity(line, identity));
-      return;
-    }
-    const bytes = Buffer.from(lines);
+  acceptLines(bytes: Buffer): void {
+    const identity = this.identity;
     let start = 0;
-    for (let end = bytes.indexOf(10); end !== -1; end = bytes.indexOf(10, start)) {
-      if (end > start) this.accept(bytes.subarray(start, end));
+    for (let end = bytes.indexOf(newline); end !== -1; end = bytes.indexOf(newline, start)) {
+      if (end > start) {
+        const line = bytes.subarray(start, end);
+        this.accept(identity === null ? line : withIdentity(line, identity));
+      }
       start = end + 1;
     }
   }

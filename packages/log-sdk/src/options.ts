@@ -132,8 +132,6 @@ export interface TransportConfig {
   readonly identityJson: string | null;
   /** Censor the values of `defaultRedactKeys` in each record. */
   readonly redactSecrets: boolean;
-  /** Name of the BroadcastChannel for flush requests and stats; null for plain pino transport use. */
-  readonly controlChannel: string | null;
 }
 
 export const defaults = {
@@ -315,7 +313,6 @@ export function resolveTransportConfig(
   extra: {
     readonly defaultKey: string | undefined;
     readonly identityJson: string | null;
-    readonly controlChannel: string | null;
   },
   env: Env = process.env,
 ): TransportConfig {
@@ -387,7 +384,6 @@ export function resolveTransportConfig(
       defaults.shutdownTimeoutMillis,
     ),
     identityJson: extra.identityJson,
-    controlChannel: extra.controlChannel,
   };
   if (config.maxRecordBytes > config.buffer.maxBytes) {
     throw invalidOption(

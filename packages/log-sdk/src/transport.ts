@@ -1,8 +1,7 @@
-// The pino transport target: runs in pino's worker thread. Usable on its own from any pino setup:
+// The SDK as a pino transport target, for an existing pino setup (runs in pino's worker thread):
 //   pino.transport({ target: '@graybridge/log-sdk/transport', options: { kafka: { brokers, topic } } })
+// createLogger does not go through it: it hands lines to a worker of its own (worker.ts).
 import { Writable } from 'node:stream';
-import type { ControlMessage } from './control.js';
-import { statsIntervalMillis } from './control.js';
 import { KafkaDelivery } from './delivery.js';
 import { defaultRecordKey, detectPodIdentity, detectServiceIdentity, identityFields } from './identity.js';
 import { resolveTransportConfig, type LoggerOptions, type TransportConfig } from './options.js';
@@ -23,15 +22,6 @@ export type KafkaTransportOptions = Pick<
   | 'redactSecrets'
 >;
 
-/** Set by `createLogger`: the config is resolved on the app thread already. */
-interface ResolvedOptions {
-  readonly resolved: TransportConfig;
-}
-
-function isResolved(options: KafkaTransportOptions | ResolvedOptions): options is ResolvedOptions {
-  return 'resolved' in options;
-}
-
 /** Standalone use: identity is gathered here and spliced into each record. */
 function resolveStandalone(options: KafkaTransportOptions): TransportConfig {
   const pod = detectPodIdentity();
@@ -40,42 +30,17 @@ function resolveStandalone(options: KafkaTransportOptions): TransportConfig {
   return resolveTransportConfig(options, {
     defaultKey: defaultRecordKey(pod),
     identityJson: identity === '' ? null : identity,
-    controlChannel: null,
   });
 }
 
-export default function kafkaTransport(options: KafkaTransportOptions | ResolvedOptions) {
-  const config = isResolved(options) ? options.resolved : resolveStandalone(options);
+export default function kafkaTransport(options: KafkaTransportOptions) {
+  const config = resolveStandalone(options);
   const delivery = new KafkaDelivery(config);
-  const channel = config.controlChannel === null ? undefined : new BroadcastChannel(config.controlChannel);
-  let statsTimer: NodeJS.Timeout | undefined;
-  if (channel !== undefined) {
-    channel.onmessage = (event: MessageEvent) => {
-      const message = event.data as ControlMessage;
-      if (message.type !== 'flush') return;
-      void delivery.flush(message.timeoutMillis).then((stats) => {
-        channel.postMessage({ type: 'flushed', id: message.id, stats } satisfies ControlMessage);
-      });
-    };
-    let last = '';
-    statsTimer = setInterval(() => {
-      const stats = delivery.snapshot();
-      // The worker's heap moves a little on every tick: an idle logger posts when it moved a MiB.
-      const serialized = JSON.stringify({ ...stats, workerHeapUsedBytes: stats.workerHeapUsedBytes >> 20 });
-      if (serialized === last) return;
-      last = serialized;
-      channel.postMessage({ type: 'stats', stats } satisfies ControlMessage);
-    }, statsIntervalMillis);
-    statsTimer.unref();
-  }
-  const censor = config.redactSecrets ? secretCensor(defaultRedactKeys) : undefined;
+  const censor = config.redactSecrets ? secretCensor(defaultRedactKeys) : (lines: Buffer) => lines;
   return new LineSink(
-    censor === undefined ? (lines) => delivery.acceptLines(lines) : (lines) => delivery.acceptLines(censor(lines)),
+    (lines) => delivery.acceptLines(censor(Buffer.from(lines))),
     async () => {
-      clearInterval(statsTimer);
-      const stats = await delivery.close();
-      channel?.postMessage({ type: 'closed', stats } satisfies ControlMessage);
-      channel?.close();
+      await delivery.close();
     },
   );
 }

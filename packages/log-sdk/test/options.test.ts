@@ -12,7 +12,7 @@ import {
   type LoggerOptions,
 } from '../src/options.js';
 
-const extra = { defaultKey: 'ns/pod', identityJson: null, controlChannel: null };
+const extra = { defaultKey: 'ns/pod', identityJson: null };
 const kafka = { brokers: ['127.0.0.1:9092'] };
 
 function rejects(options: unknown, message: string, env: Record<string, string> = {}): void {
@@ -50,7 +50,6 @@ describe('resolveTransportConfig', () => {
       shutdownTimeoutMillis: 5000,
       identityJson: null,
       redactSecrets: true,
-      controlChannel: null,
     });
   });
 

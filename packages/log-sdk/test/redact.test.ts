@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { defaultRedactKeys, secretCensor } from '../src/redact.js';
 
 const censor = secretCensor(defaultRedactKeys);
-const censored = (record: object): unknown => JSON.parse(censor(JSON.stringify(record)));
+const censorText = (text: string): string => censor(Buffer.from(text)).toString();
+const censored = (record: object): unknown => JSON.parse(censorText(JSON.stringify(record)));
 
 describe('default secret redaction (on the transport thread)', () => {
   it('censors credentials and auth headers at any depth and in any case, and leaves the rest', () => {
@@ -38,11 +39,18 @@ describe('default secret redaction (on the transport thread)', () => {
       '{"token":"unterminated',
       JSON.stringify({ msg: 'three', password: 'c' }),
     ];
-    assert.deepEqual(censor(lines.join('\n') + '\n').split('\n'), [
+    assert.deepEqual(censorText(lines.join('\n') + '\n').split('\n'), [
       JSON.stringify({ password: '[Redacted]', msg: 'one' }),
       '{"token":"unterminated',
       JSON.stringify({ msg: 'three', password: '[Redacted]' }),
       '',
     ]);
+  });
+
+  it('keeps every byte of UTF-8 text, censored or not, and returns the same Buffer when nothing matched', () => {
+    const clean = Buffer.from(JSON.stringify({ msg: 'grüße 日本 🚀', naïve: 'ça va', Pässword: 'x' }) + '\n');
+    assert.equal(censor(clean), clean, 'no copy when nothing matched');
+    const secret = JSON.stringify({ msg: 'grüße 🚀', password: 'pä"ss🚀' });
+    assert.deepEqual(JSON.parse(censorText(secret)), { msg: 'grüße 🚀', password: '[Redacted]' });
   });
 });

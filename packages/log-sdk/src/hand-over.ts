@@ -1,0 +1,249 @@
+import { Worker } from 'node:worker_threads';
+import type { ControlMessage, WorkerData } from './control.js';
+import { createLineRing, LineRingWriter, ringBytesFor } from './line-ring.js';
+import type { TransportConfig } from './options.js';
+import { dropReasons, emptyStats, type DeliveryStats, type DropReason } from './stats.js';
+
+/**
+ * The worker's records die young: left alone, V8 grows its young generation to 64 MiB over the
+ * first minutes of steady logging (RSS +50 MiB, docs/benchmarks.md "Soak") for no gain in
+ * delivery rate. Its old generation (the buffer) is not limited here: `buffer.maxBytes` bounds it.
+ */
+const workerLimits = { maxYoungGenerationSizeMb: 8 };
+
+/** The ring between the app's thread and the worker: 4 MiB, as pino's transport has, or room for the largest record. */
+const ringBytes = (maxRecordBytes: number): number => Math.max(4 * 1024 * 1024, ringBytesFor(maxRecordBytes));
+
+/** How long one wait for the worker to take lines lasts before looking again. */
+const recheckMillis = 100;
+
+/**
+ * The worker starts from a one-line script that imports worker.js: a worker started from a file
+ * inherits the app's `--input-type` (an app run with `-e` or from stdin) and node refuses it there.
+ */
+const workerBootstrap = `import(${JSON.stringify(new URL('./worker.js', import.meta.url).href)})`;
+
+/** Hand-overs whose worker may still hold lines: each gets its exit-time flush. */
+const live = new Set<WorkerHandOver>();
+let exitHookInstalled = false;
+
+/** Resolves after `promise` or after `millis`, whichever comes first; never rejects. */
+async function within(promise: Promise<unknown>, millis: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, millis))),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * The app's side of the SDK's worker: writes pino's lines into the shared ring and never blocks
+ * or throws. When the worker falls behind and the ring is full, lines wait here, bounded by
+ * `buffer.maxRecords`/`maxBytes` with the buffer's drop policy (drops counted as `queue_full`);
+ * once the worker is gone or the hand-over closed, lines go to stdout.
+ */
+export class WorkerHandOver {
+  private readonly worker: Worker;
+  private readonly ring: LineRingWriter;
+  /** Lines the ring had no room for, oldest first from `waitingHead`. */
+  private waiting: string[] = [];
+  private waitingHead = 0;
+  /** Their size in UTF-16 code units: what `buffer.maxBytes` bounds here, without encoding them. */
+  private waitingChars = 0;
+  private moving = false;
+  /** Drops on this side, added to the worker's counts. */
+  private readonly appDrops: Record<DropReason, number> = {
+    queue_full: 0,
+    record_too_large: 0,
+    kafka_rejected: 0,
+    shutdown_timeout: 0,
+  };
+  private latest: DeliveryStats = emptyStats();
+  private nextFlushId = 0;
+  private readonly pendingFlushes = new Map<number, () => void>();
+  private workerClosed: (() => void) | undefined;
+  private closing: Promise<DeliveryStats> | undefined;
+  private gone = false;
+
+  constructor(private readonly config: TransportConfig) {
+    const memory = createLineRing(ringBytes(config.maxRecordBytes));
+    this.ring = new LineRingWriter(memory);
+    this.worker = new Worker(workerBootstrap, {
+      eval: true,
+      workerData: { config, ring: memory } satisfies WorkerData,
+      resourceLimits: workerLimits,
+    });
+    this.worker.unref(); // the app ends when it would have; its exit flushes (exitSync)
+    this.worker.on('message', (message: ControlMessage) => {
+      if (message.type === 'flush') return;
+      this.latest = message.stats;
+      if (message.type === 'flushed') this.pendingFlushes.get(message.id)?.();
+      if (message.type === 'closed') this.workerClosed?.();
+    });
+    this.worker.on('error', (error: Error) => {
+      this.gone = true;
+      process.stderr.write(`graybridge log-sdk: worker failed (${error.message}); records go to stdout\n`);
+    });
+    this.worker.on('exit', () => {
+      this.gone = true;
+      live.delete(this);
+      this.workerClosed?.();
+    });
+    live.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', () => {
+        for (const handOver of live) handOver.exitSync();
+      });
+    }
+  }
+
+  /** pino's destination: one serialised record, ending in a newline. */
+  write(line: string): void {
+    if (this.gone || this.closing !== undefined) {
+      process.stdout.write(line);
+      return;
+    }
+    if ((this.waitingHead === this.waiting.length || this.moveWaiting()) && this.ring.tryWrite(line)) return;
+    this.wait(line);
+  }
+
+  /** The worker's latest counters, with what was dropped or is waiting on this side. */
+  stats(): DeliveryStats {
+    const latest = this.latest;
+    const waitingRecords = this.waiting.length - this.waitingHead;
+    if (waitingRecords === 0 && dropReasons.every((reason) => this.appDrops[reason] === 0)) return latest;
+    const droppedRecords = { ...latest.droppedRecords };
+    for (const reason of dropReasons) droppedRecords[reason] += this.appDrops[reason];
+    return {
+      ...latest,
+      queuedRecords: latest.queuedRecords + waitingRecords,
+      queuedBytes: latest.queuedBytes + this.waitingChars,
+      droppedRecords,
+    };
+  }
+
+  /** Every line written before the call reaches Kafka or is counted (or the timeout passes). */
+  async flush(timeoutMillis: number): Promise<DeliveryStats> {
+    if (this.gone) return this.stats();
+    const deadline = Date.now() + timeoutMillis;
+    this.worker.ref(); // an app awaiting flush at the end of main must not exit under it
+    try {
+      await this.waitingMoved(deadline);
+      const id = (this.nextFlushId += 1);
+      await within(
+        new Promise<void>((resolve) => {
+          this.pendingFlushes.set(id, resolve);
+          this.worker.postMessage({
+            type: 'flush',
+            id,
+            timeoutMillis: Math.max(0, deadline - Date.now()),
+          } satisfies ControlMessage);
+        }),
+        Math.max(0, deadline - Date.now()) + 250,
+      );
+      this.pendingFlushes.delete(id);
+    } finally {
+      if (this.pendingFlushes.size === 0 && this.closing === undefined) this.worker.unref();
+    }
+    return this.stats();
+  }
+
+  /** Hands over what waits, lets the worker deliver within the shutdown timeout, and stops it. */
+  close(): Promise<DeliveryStats> {
+    this.closing ??= (async () => {
+      if (!this.gone) {
+        this.worker.ref();
+        const deadline = Date.now() + this.config.shutdownTimeoutMillis;
+        await this.waitingMoved(deadline);
+        const lastWord = new Promise<void>((resolve) => (this.workerClosed = resolve));
+        this.ring.requestClose();
+        await within(lastWord, Math.max(0, deadline - Date.now()) + 1000);
+      }
+      this.dropWaiting();
+      live.delete(this);
+      await this.worker.terminate();
+      return this.stats();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * The process is exiting (its event loop is over): hand over what waits and block until the
+   * worker has delivered it, within the shutdown timeout — what pino's transports do on exit.
+   */
+  private exitSync(): void {
+    if (this.gone || this.ring.closed) return;
+    const deadline = Date.now() + this.config.shutdownTimeoutMillis;
+    while (!this.moveWaiting() && Date.now() < deadline) {
+      this.ring.readerMovedSync(Math.min(recheckMillis, deadline - Date.now()));
+    }
+    this.ring.requestClose();
+    this.ring.closedSync(Math.max(0, deadline - Date.now()) + 1000);
+  }
+
+  /** Moves waiting lines into the ring, oldest first; true when none is left waiting. */
+  private moveWaiting(): boolean {
+    if (this.waitingHead === this.waiting.length) return true;
+    if (!this.ring.mayHaveRoom) return false;
+    while (this.waitingHead < this.waiting.length) {
+      const line = this.waiting[this.waitingHead] as string;
+      if (!this.ring.tryWrite(line)) return false;
+      this.waitingHead += 1;
+      this.waitingChars -= line.length;
+    }
+    this.waiting = [];
+    this.waitingHead = 0;
+    return true;
+  }
+
+  /** Resolves when nothing waits on this side any more, or at the deadline. */
+  private async waitingMoved(deadline: number): Promise<void> {
+    while (!this.moveWaiting() && !this.gone && Date.now() < deadline) {
+      await this.ring.readerMoved(Math.min(recheckMillis, deadline - Date.now()));
+    }
+  }
+
+  /** A line the ring has no room for: it waits, within the buffer's bounds and drop policy. */
+  private wait(line: string): void {
+    const { buffer, maxRecordBytes } = this.config;
+    if (line.length > maxRecordBytes && Buffer.byteLength(line) > maxRecordBytes) {
+      this.appDrops.record_too_large += 1;
+      return;
+    }
+    const full = () =>
+      this.waiting.length - this.waitingHead >= buffer.maxRecords || this.waitingChars + line.length > buffer.maxBytes;
+    if (full() && buffer.dropPolicy === 'drop-newest') {
+      this.appDrops.queue_full += 1;
+      return;
+    }
+    while (full() && this.waitingHead < this.waiting.length) {
+      this.waitingChars -= (this.waiting[this.waitingHead] as string).length;
+      this.waitingHead += 1;
+      this.appDrops.queue_full += 1;
+    }
+    this.waiting.push(line);
+    this.waitingChars += line.length;
+    if (!this.moving) void this.moveWhileWaiting();
+  }
+
+  /** Between the app's writes: moves waiting lines as the worker makes room. */
+  private async moveWhileWaiting(): Promise<void> {
+    this.moving = true;
+    while (!this.moveWaiting() && !this.gone && this.closing === undefined) {
+      await this.ring.readerMoved(recheckMillis);
+    }
+    this.moving = false;
+  }
+
+  /** What still waits when the shutdown deadline passed (or the worker is gone): counted. */
+  private dropWaiting(): void {
+    const left = this.waiting.length - this.waitingHead;
+    if (left === 0) return;
+    this.appDrops.shutdown_timeout += left;
+    this.waiting = [];
+    this.waitingHead = 0;
+    this.waitingChars = 0;
+  }
+}
