@@ -131,6 +131,46 @@ describe('log-sdk delivery to a real broker', () => {
     });
   }
 
+  it('a synchronous loop outpacing the worker: the worker reads while it runs, what waits on the app side stays bounded, every record is sent or counted', async () => {
+    const topic = await createTopic(brokers());
+    const maxRecords = 2000;
+    const logger = createLogger({
+      kafka: { brokers: brokers(), topic },
+      buffer: { maxRecords, dropPolicy: 'drop-newest' },
+      handleSignals: false,
+    });
+    await logger.flush(); // the worker is up
+    // Lines already serialised, written where pino writes them: far faster than any worker takes them.
+    const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym];
+    assert.ok(stream);
+    const total = 400_000;
+    const padding = 'x'.repeat(200);
+    const line = (seq: number): string => `{"level":30,"seq":${seq},"padding":"${padding}"}\n`;
+    for (let seq = 0; seq < total; seq += 1) stream.write(line(seq));
+    // No event-loop turn since the flush: these counts are the app side's alone.
+    const during = logger.deliveryStats();
+    assert.ok(
+      during.queuedRecords <= maxRecords,
+      `the app side holds at most buffer.maxRecords (${during.queuedRecords})`,
+    );
+    const intoTheRing = total - during.queuedRecords - during.droppedRecords.queue_full;
+    const ringHolds = (4 * 1024 * 1024) / Buffer.byteLength(line(0));
+    assert.ok(
+      intoTheRing > ringHolds,
+      `the worker read while the loop ran: ${intoTheRing} lines went into a ring that holds ${Math.round(ringHolds)}`,
+    );
+    const stats = await logger.close();
+    const dropped = stats.droppedRecords.queue_full;
+    assert.equal(stats.sentRecords + dropped, total, 'every record sent or counted as dropped');
+    assert.equal(stats.enqueuedRecords, stats.sentRecords);
+    const delivered = sequence(await readTopic(kcat(), brokers(), topic));
+    assert.equal(delivered.length, stats.sentRecords);
+    assert.ok(
+      delivered.every((seq, index) => index === 0 || seq > (delivered[index - 1] as number)),
+      'in order',
+    );
+  });
+
   it('delivers as an idempotent producer (producer id, epoch and sequence numbers in every batch)', async () => {
     const topic = await createTopic(brokers());
     const logger = createLogger({
