@@ -42,3 +42,8 @@ export function secretCensor(keys: readonly string[]): (lines: Buffer) => Buffer
     return Buffer.from(text.replace(pattern, `"$1":"${redactCensor}"`), 'latin1');
   };
 }
+
+/** What the worker applies to each chunk of lines: the default censoring, or nothing (`redactSecrets: false`). */
+export function recordCensor(redactSecrets: boolean): (lines: Buffer) => Buffer {
+  return redactSecrets ? secretCensor(defaultRedactKeys) : (lines) => lines;
+}

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { KafkaDelivery } from './delivery.js';
 import { defaultRecordKey, detectPodIdentity, detectServiceIdentity, identityFields } from './identity.js';
 import { resolveTransportConfig, type LoggerOptions, type TransportConfig } from './options.js';
-import { defaultRedactKeys, secretCensor } from './redact.js';
+import { recordCensor } from './redact.js';
 
 /** Options of the standalone transport: the logger's delivery options plus service identity. */
 export type KafkaTransportOptions = Pick<
@@ -36,7 +36,7 @@ function resolveStandalone(options: KafkaTransportOptions): TransportConfig {
 export default function kafkaTransport(options: KafkaTransportOptions) {
   const config = resolveStandalone(options);
   const delivery = new KafkaDelivery(config);
-  const censor = config.redactSecrets ? secretCensor(defaultRedactKeys) : (lines: Buffer) => lines;
+  const censor = recordCensor(config.redactSecrets);
   return new LineSink(
     (lines) => delivery.acceptLines(censor(Buffer.from(lines))),
     async () => {

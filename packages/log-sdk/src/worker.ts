@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { statsIntervalMillis, type ControlMessage, type WorkerData } from './control.js';
 import { KafkaDelivery } from './delivery.js';
 import { LineRingReader } from './line-ring.js';
-import { defaultRedactKeys, secretCensor } from './redact.js';
+import { recordCensor } from './redact.js';
 
 /** A safety net under the ring's wake-ups: a missed one costs at most this delay. */
 const maxSleepMillis = 1000;
@@ -22,7 +22,7 @@ if (port === null) throw new Error('graybridge log-sdk: worker.js runs as a work
 
 const delivery = new KafkaDelivery(config);
 const reader = new LineRingReader(ring);
-const censor = config.redactSecrets ? secretCensor(defaultRedactKeys) : (lines: Buffer) => lines;
+const censor = recordCensor(config.redactSecrets);
 const take = (lines: Buffer | null): void => {
   if (lines !== null) delivery.acceptLines(censor(lines));
 };
