@@ -126,8 +126,9 @@ export class LineRingWriter {
     if (this.refusedAtRead !== -1) Atomics.wait(this.state, slot.read, this.refusedAtRead, millis);
   }
 
+  /** Asks the worker to deliver what it has and close (once: a worker that closed stays closed). */
   requestClose(): void {
-    Atomics.store(this.state, slot.lifecycle, lifecycle.closeRequested);
+    Atomics.compareExchange(this.state, slot.lifecycle, lifecycle.running, lifecycle.closeRequested);
     Atomics.notify(this.state, slot.write);
   }
 
