@@ -69,13 +69,21 @@ const openBrace = 0x7b;
 const closeBrace = 0x7d;
 const newline = 0x0a;
 
+/** Identity JSON members spliced into each record (standalone transport), made once. */
+interface IdentitySplice {
+  /** `{` + members + `,`: goes before a record's own members. */
+  readonly beforeMembers: Buffer;
+  /** `{` + members: goes before the `}` of a record without members. */
+  readonly beforeEnd: Buffer;
+}
+
 /** Standalone transport: the identity goes first, so a record's own field of the same name wins when parsed. */
-function withIdentity(line: Buffer, identity: Buffer): Buffer {
+function withIdentity(line: Buffer, identity: IdentitySplice): Buffer {
   if (line[0] !== openBrace) return line;
   let rest = 1;
   while (rest < line.length && (line[rest] === 0x20 || line[rest] === 0x09)) rest += 1;
-  const separator = line[rest] === closeBrace ? '' : ',';
-  return Buffer.concat([Buffer.from('{'), identity, Buffer.from(separator), line.subarray(rest)]);
+  const prefix = line[rest] === closeBrace ? identity.beforeEnd : identity.beforeMembers;
+  return Buffer.concat([prefix, line.subarray(rest)]);
 }
 
 /**
@@ -88,8 +96,7 @@ export class KafkaDelivery {
   private readonly queue: RecordQueue;
   private readonly producer: Producer;
   private readonly headers: IHeaders;
-  /** JSON members spliced into each record (standalone transport), as bytes. */
-  private readonly identity: Buffer | null;
+  private readonly identity: IdentitySplice | null;
   private readonly recordOverhead: number;
   /** kafkajs's codec id: the batch is prepared and the request sent with the same one. */
   private readonly compression: CompressionTypes;
@@ -118,7 +125,10 @@ export class KafkaDelivery {
     // One header only: every header is encoded per record, and the schema implies JSON.
     this.headers = { 'graybridge-schema': recordSchemaVersion };
     this.compression = compressionTypes[config.compression];
-    this.identity = config.identityJson === null ? null : Buffer.from(config.identityJson);
+    this.identity =
+      config.identityJson === null
+        ? null
+        : { beforeMembers: Buffer.from(`{${config.identityJson},`), beforeEnd: Buffer.from(`{${config.identityJson}`) };
     // What a record costs in a RecordBatch beside its value: key, header, lengths and deltas.
     this.recordOverhead =
       Buffer.byteLength(config.key ?? '') +

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { ControlMessage, WorkerData } from './control.js';
 import { createLineRing, LineRingWriter, ringBytesFor } from './line-ring.js';
 import type { TransportConfig } from './options.js';
+import { RecordQueue } from './queue.js';
 import { dropReasons, emptyStats, type DeliveryStats, type DropReason } from './stats.js';
 
 /**
@@ -46,12 +47,13 @@ async function within(promise: Promise<unknown>, millis: number): Promise<void> 
 export class WorkerHandOver {
   private readonly worker: Worker;
   private readonly ring: LineRingWriter;
-  /** Lines the ring had no room for, oldest first from `waitingHead`. */
-  private waiting: string[] = [];
-  private waitingHead = 0;
-  /** Their size in UTF-16 code units: what `buffer.maxBytes` bounds here, without encoding them. */
-  private waitingChars = 0;
-  private moving = false;
+  /**
+   * Lines the ring had no room for, within the buffer's limits and drop policy; sized in UTF-16
+   * code units (what `buffer.maxBytes` bounds here, without encoding them).
+   */
+  private readonly waiting: RecordQueue<string>;
+  /** Moves waiting lines into the ring as the worker makes room, between the app's writes. */
+  private mover: Promise<void> | undefined;
   /** Drops on this side, added to the worker's counts. */
   private readonly appDrops: Record<DropReason, number> = {
     queue_full: 0,
@@ -67,6 +69,7 @@ export class WorkerHandOver {
   private gone = false;
 
   constructor(private readonly config: TransportConfig) {
+    this.waiting = new RecordQueue<string>(config.buffer, (count) => (this.appDrops.queue_full += count));
     const memory = createLineRing(ringBytes(config.maxRecordBytes));
     this.ring = new LineRingWriter(memory);
     this.worker = new Worker(workerBootstrap, {
@@ -105,21 +108,21 @@ export class WorkerHandOver {
       process.stdout.write(line);
       return;
     }
-    if ((this.waitingHead === this.waiting.length || this.moveWaiting()) && this.ring.tryWrite(line)) return;
+    if ((this.waiting.waiting === 0 || this.moveWaiting()) && this.ring.tryWrite(line)) return;
     this.wait(line);
   }
 
   /** The worker's latest counters, with what was dropped or is waiting on this side. */
   stats(): DeliveryStats {
     const latest = this.latest;
-    const waitingRecords = this.waiting.length - this.waitingHead;
+    const waitingRecords = this.waiting.waiting;
     if (waitingRecords === 0 && dropReasons.every((reason) => this.appDrops[reason] === 0)) return latest;
     const droppedRecords = { ...latest.droppedRecords };
     for (const reason of dropReasons) droppedRecords[reason] += this.appDrops[reason];
     return {
       ...latest,
       queuedRecords: latest.queuedRecords + waitingRecords,
-      queuedBytes: latest.queuedBytes + this.waitingChars,
+      queuedBytes: latest.queuedBytes + this.waiting.waitingBytes,
       droppedRecords,
     };
   }
@@ -185,20 +188,16 @@ export class WorkerHandOver {
 
   /** Moves waiting lines into the ring, oldest first; true when none is left waiting. */
   private moveWaiting(): boolean {
-    if (this.waitingHead === this.waiting.length) return true;
+    if (this.waiting.waiting === 0) return true;
     if (!this.ring.mayHaveRoom) return false;
-    while (this.waitingHead < this.waiting.length) {
-      const line = this.waiting[this.waitingHead] as string;
+    for (let line = this.waiting.peek(); line !== undefined; line = this.waiting.peek()) {
       if (!this.ring.tryWrite(line)) return false;
-      this.waitingHead += 1;
-      this.waitingChars -= line.length;
+      this.waiting.shift();
     }
-    this.waiting = [];
-    this.waitingHead = 0;
     return true;
   }
 
-  /** Resolves when nothing waits on this side any more, or at the deadline. */
+  /** Resolves when nothing waits on this side any more, the worker is gone, or at the deadline. */
   private async waitingMoved(deadline: number): Promise<void> {
     while (!this.moveWaiting() && !this.gone && Date.now() < deadline) {
       await this.ring.readerMoved(Math.min(recheckMillis, deadline - Date.now()));
@@ -207,43 +206,18 @@ export class WorkerHandOver {
 
   /** A line the ring has no room for: it waits, within the buffer's bounds and drop policy. */
   private wait(line: string): void {
-    const { buffer, maxRecordBytes } = this.config;
+    const { maxRecordBytes } = this.config;
     if (line.length > maxRecordBytes && Buffer.byteLength(line) > maxRecordBytes) {
       this.appDrops.record_too_large += 1;
       return;
     }
-    const full = () =>
-      this.waiting.length - this.waitingHead >= buffer.maxRecords || this.waitingChars + line.length > buffer.maxBytes;
-    if (full() && buffer.dropPolicy === 'drop-newest') {
-      this.appDrops.queue_full += 1;
-      return;
-    }
-    while (full() && this.waitingHead < this.waiting.length) {
-      this.waitingChars -= (this.waiting[this.waitingHead] as string).length;
-      this.waitingHead += 1;
-      this.appDrops.queue_full += 1;
-    }
-    this.waiting.push(line);
-    this.waitingChars += line.length;
-    if (!this.moving) void this.moveWhileWaiting();
-  }
-
-  /** Between the app's writes: moves waiting lines as the worker makes room. */
-  private async moveWhileWaiting(): Promise<void> {
-    this.moving = true;
-    while (!this.moveWaiting() && !this.gone && this.closing === undefined) {
-      await this.ring.readerMoved(recheckMillis);
-    }
-    this.moving = false;
+    if (!this.waiting.push(line)) return;
+    // Ends once nothing waits: moved, or counted by close() (dropWaiting), or the worker gone.
+    this.mover ??= this.waitingMoved(Number.POSITIVE_INFINITY).finally(() => (this.mover = undefined));
   }
 
   /** What still waits when the shutdown deadline passed (or the worker is gone): counted. */
   private dropWaiting(): void {
-    const left = this.waiting.length - this.waitingHead;
-    if (left === 0) return;
-    this.appDrops.shutdown_timeout += left;
-    this.waiting = [];
-    this.waitingHead = 0;
-    this.waitingChars = 0;
+    this.appDrops.shutdown_timeout += this.waiting.discardWaiting();
   }
 }

@@ -30,7 +30,7 @@ const slot = {
   lifecycle: 4 * stride,
 } as const;
 
-export const lifecycle = { running: 0, closeRequested: 1, closed: 2 } as const;
+const lifecycle = { running: 0, closeRequested: 1, closed: 2 } as const;
 
 /** The ring's shared memory: what crosses to the worker in `workerData`. */
 export interface LineRingMemory {
@@ -137,9 +137,8 @@ export class LineRingWriter {
   }
 
   /** Blocks this thread until the worker closed, or `millis` passed: exit handling only. */
-  closedSync(millis: number): boolean {
+  closedSync(millis: number): void {
     Atomics.wait(this.state, slot.lifecycle, lifecycle.closeRequested, millis);
-    return this.closed;
   }
 }
 

@@ -8,10 +8,11 @@ export interface QueueLimits {
 
 /**
  * The bounded buffer between pino and Kafka. Limits cover queued and in-flight records together,
- * so memory stays bounded however long Kafka is away. Records are whole JSON lines (Buffers).
+ * so memory stays bounded however long Kafka is away. Records are whole JSON lines: Buffers in the
+ * worker, strings (sized in UTF-16 code units) where they wait on the app's side for the ring.
  */
-export class RecordQueue {
-  private items: Buffer[] = [];
+export class RecordQueue<T extends { readonly length: number } = Buffer> {
+  private items: T[] = [];
   private head = 0;
   private queuedBytes = 0;
   private inFlightRecords = 0;
@@ -42,7 +43,7 @@ export class RecordQueue {
   }
 
   /** Adds a record, applying the drop policy when full. Returns false when `record` was dropped. */
-  push(record: Buffer): boolean {
+  push(record: T): boolean {
     while (this.wouldOverflow(record.length)) {
       if (this.limits.dropPolicy === 'drop-newest' || this.waiting === 0) {
         this.onDrop(1, false);
@@ -55,17 +56,31 @@ export class RecordQueue {
     return true;
   }
 
+  /** The oldest waiting record, if any. */
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  /** Removes the oldest waiting record (handed on, not in flight). */
+  shift(): void {
+    const first = this.items[this.head];
+    if (first === undefined) return;
+    this.head += 1;
+    this.queuedBytes -= first.length;
+    this.compact();
+  }
+
   /**
    * Takes up to `maxRecords`/`maxBytes` from the front (at least one record) and marks them in
    * flight. `recordOverhead` is added per record against `maxBytes` only (what each record costs in
    * the batch beyond its value): the queue's own accounting stays value bytes.
    */
-  take(maxRecords: number, maxBytes: number, recordOverhead = 0): Buffer[] {
+  take(maxRecords: number, maxBytes: number, recordOverhead = 0): T[] {
     let end = this.head;
     let bytes = 0;
     let batchBytes = 0;
     while (end < this.items.length && end - this.head < maxRecords) {
-      const size = (this.items[end] as Buffer).length;
+      const size = (this.items[end] as T).length;
       if (end > this.head && batchBytes + size + recordOverhead > maxBytes) break;
       bytes += size;
       batchBytes += size + recordOverhead;
@@ -81,7 +96,7 @@ export class RecordQueue {
   }
 
   /** The in-flight batch reached a terminal state (sent or dropped): release its budget. */
-  settle(batch: readonly Buffer[]): void {
+  settle(batch: readonly T[]): void {
     this.inFlightRecords -= batch.length;
     for (const record of batch) this.inFlightBytes -= record.length;
   }
@@ -100,7 +115,7 @@ export class RecordQueue {
   }
 
   private dropOldest(): void {
-    const oldest = this.items[this.head] as Buffer;
+    const oldest = this.items[this.head] as T;
     this.head += 1;
     this.queuedBytes -= oldest.length;
     this.onDrop(1, true);

@@ -89,4 +89,26 @@ describe('RecordQueue', () => {
     assert.equal(queue.totalRecords, 0);
     assert.equal(queue.totalBytes, 0);
   });
+
+  it('holds lines as strings on the app side: peek and shift hand them on oldest first, drop-oldest keeps the newest', () => {
+    const drops: boolean[] = [];
+    const queue = new RecordQueue<string>(
+      { maxRecords: 100, maxBytes: 10, dropPolicy: 'drop-oldest' },
+      (count, queued) => {
+        for (let i = 0; i < count; i += 1) drops.push(queued);
+      },
+    );
+    for (const line of ['aaaa', 'bbbb', 'cccc']) assert.equal(queue.push(line), true);
+    assert.deepEqual(drops, [true], 'the oldest made room: 12 code units > 10');
+    assert.equal(queue.waitingBytes, 8);
+    assert.equal(queue.peek(), 'bbbb');
+    queue.shift();
+    assert.equal(queue.peek(), 'cccc');
+    assert.equal(queue.waitingBytes, 4);
+    assert.equal(queue.totalRecords, 1, 'shifted lines are handed on, not in flight');
+    queue.shift();
+    assert.equal(queue.peek(), undefined);
+    queue.shift();
+    assert.equal(queue.totalBytes, 0);
+  });
 });
