@@ -2,11 +2,9 @@
 // forward` (consumer group → decode → enrich from the real API server → GELF → TCP) against
 // `kcat -C` reading the same topic and rsyslog (imkafka → mmjsonparse → mmkubernetes → omfwd,
 // config in bench/peers/rsyslog.conf) doing the same job, side by side in one run on the real
-// broker; peak RSS and CPU of each.
+// broker; peak RSS and CPU of each. Latency has its own benchmark: latency.ts.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +16,8 @@ import {
   chartNodeArgs,
   countingEndpoint,
   createPods,
-  forwarding,
   pods,
   record,
-  spawnApp,
   spawnForwarder,
   stop,
   usage,
@@ -255,90 +251,6 @@ async function timeForwarder(brokers: string[], topic: string, kubeconfig: strin
   return { rate: records / seconds, rssMiB: peakRssMiB, cpuPer100k: ((cpuSeconds - cpuAtStart) * 100_000) / records };
 }
 
-const latencyRate = 10_000;
-const latencySeconds = 10;
-
-/** The SDK in its own process, logging `latencyRate` records/s for `latencySeconds` seconds. */
-const sdkLoadScript = `
-import { createLogger } from '@graybridge/log-sdk';
-const logger = createLogger({ service: 'api', kafka: { topic: process.env.APP_TOPIC } });
-const perTick = ${latencyRate / 100};
-for (let tick = 0; tick < ${latencySeconds * 100}; tick += 1) {
-  const due = Date.now() + 10;
-  for (let i = 0; i < perTick; i += 1) logger.info({ seq: tick * perTick + i, req: { method: 'GET', url: '/v1/orders/' + i } }, 'request completed');
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
-}
-await logger.close();
-`;
-
-/**
- * p50/p99/max from \`logger.info\` in an app to the GELF message arriving, at a steady
- * latencyRate records/s: the record's own time (GELF timestamp, ms precision) against arrival.
- */
-async function measureLatency(
-  brokers: string[],
-  kubeconfig: string,
-): Promise<{ steady: Percentiles; all: Percentiles; received: number }> {
-  const admin = new Kafka({ clientId: 'bench-latency', brokers, logLevel: logLevel.NOTHING }).admin();
-  const topic = `bench-latency-${Date.now()}`;
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
-  await admin.disconnect();
-  const latencies: { loggedAt: number; millis: number }[] = [];
-  let pending = '';
-  const server = createServer((socket) => {
-    socket.on('data', (chunk: Buffer) => {
-      const now = Date.now();
-      const frames = (pending + chunk.toString()).split('\0');
-      pending = frames.pop() ?? '';
-      for (const frame of frames) {
-        const timestamp = /"timestamp":([0-9.]+)/.exec(frame)?.[1];
-        if (timestamp !== undefined) {
-          const loggedAt = Number(timestamp) * 1000;
-          latencies.push({ loggedAt, millis: now - loggedAt });
-        }
-      }
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const forwarder = spawnForwarder({
-    brokers,
-    topic,
-    group: 'bench-latency',
-    gelfPort: (server.address() as { port: number }).port,
-    kubeconfig,
-  });
-  await forwarding(forwarder);
-  const app = spawnApp(sdkLoadScript, brokers, topic, 'ignore');
-  await once(app, 'exit');
-  const expected = latencyRate * latencySeconds;
-  const deadline = Date.now() + 60_000;
-  while (latencies.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  forwarder.kill('SIGTERM');
-  await once(forwarder, 'exit');
-  server.close();
-  // The app's first second is its start-up (connections, metadata, JIT): reported, not judged.
-  const firstLog = Math.min(...latencies.map((l) => l.loggedAt));
-  return {
-    steady: percentiles(latencies.filter((l) => l.loggedAt >= firstLog + 1000).map((l) => l.millis)),
-    all: percentiles(latencies.map((l) => l.millis)),
-    received: latencies.length,
-  };
-}
-
-interface Percentiles {
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function percentiles(values: readonly number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pick = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { p50: pick(0.5), p99: pick(0.99), max: sorted.at(-1) ?? Number.NaN };
-}
-
 interface Samples {
   readonly rate: number[];
   readonly rss: number[];
@@ -413,8 +325,6 @@ async function main(): Promise<void> {
     const delivered = received.every((n) => n === records)
       ? `it delivered all ${records.toLocaleString('en-US')} records in every run`
       : `it delivered ${received.map((n) => n.toLocaleString('en-US')).join(', ')} of ${records.toLocaleString('en-US')} records (per run; its rate counts what arrived)`;
-    const latency = await measureLatency(brokers, kubeconfig);
-    console.log(`latency at ${latencyRate}/s (steady): p50 ${latency.steady.p50} ms, p99 ${latency.steady.p99} ms`);
     writeSection(
       docs,
       'forwarder',
@@ -460,22 +370,7 @@ rsyslog's GELF carries the same fields named the same way except \`_event_id\`, 
 does not read the pod's containers); its template names this corpus's fields one by one, as rsyslog
 cannot flatten arbitrary JSON into GELF's flat fields. It commits offsets with librdkafka's
 auto-commit (every 5 s, independent of delivery) where graybridge commits after delivery.
-
-### Latency from \`logger.info\` to GELF received, at ${latencyRate.toLocaleString('en-US')} records/s
-
-An app logs through \`@graybridge/log-sdk\` (default batching: 20 ms linger, gzip) at a steady
-${latencyRate.toLocaleString('en-US')} records/s for ${latencySeconds} s; \`graybridge forward\` (already in its group)
-enriches and sends them over GELF TCP; the endpoint compares each message's timestamp (the log
-call's time, ms) with its arrival. ${latency.received.toLocaleString('en-US')} of ${(latencyRate * latencySeconds).toLocaleString('en-US')} messages measured.
-
-| records | p50 | p99 | max |
-| --- | --- | --- | --- |
-| steady state (after the app's first second) | ${latency.steady.p50} ms | ${latency.steady.p99} ms | ${latency.steady.max} ms |
-| all, including the app's start-up | ${latency.all.p50} ms | ${latency.all.p99} ms | ${latency.all.max} ms |
-
-**p99 ${latency.steady.p99 <= 250 ? '≤' : '>'} 250 ms in steady state** (target ≤ 250 ms: ${latency.steady.p99 <= 250 ? 'met' : 'missed'}). The tail of the
-second row is the app's first second — the SDK connecting and fetching metadata while records
-queue — not the forwarder: per second after it, the worst latency stays under ~60 ms.`,
+`,
     );
   } finally {
     await stopRig(rig);

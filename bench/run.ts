@@ -9,6 +9,7 @@ const benchmarks = {
   enricher: 'enricher.js',
   'gelf-tcp': 'gelf-tcp.js',
   forwarder: 'forwarder.js',
+  latency: 'latency.js',
   scaling: 'scaling.js',
   soak: 'soak.js',
 } as const;
