@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRig, stopRig, type KubeEndpoint } from '@graybridge/rig';
+import { createTopics, startRig, stopRig, type KubeEndpoint } from '@graybridge/rig';
 import { Consumer, type Message } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { registerKafkaCodecs } from '@graybridge/log-sdk';
@@ -31,12 +31,8 @@ const backgroundPods = option('pods', 10_000);
 
 async function produce(brokers: string[], topic: string): Promise<void> {
   registerKafkaCodecs();
-  const kafka = new Kafka({ clientId: 'bench-forwarder', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer();
+  await createTopics(brokers, [topic], 4);
+  const producer = new Kafka({ clientId: 'bench-forwarder', brokers, logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   for (let sent = 0; sent < records; sent += 2000) {
     const size = Math.min(2000, records - sent);

@@ -4,8 +4,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startRig, stopRig } from '@graybridge/rig';
-import { Kafka, logLevel } from 'kafkajs';
+import { createTopics, startRig, stopRig } from '@graybridge/rig';
 import { createPods, forwarding, spawnApp, spawnForwarder, stop } from './forwarding.js';
 import { format, machineLine, option, summarize, writeSection, type Summary } from './report.js';
 
@@ -131,11 +130,8 @@ async function main(): Promise<void> {
     const kube = rig.kube;
     if (kube === undefined) throw new Error('the rig has no API server');
     await createPods(kube.kubeconfig, backgroundPods);
-    const admin = new Kafka({ clientId: 'bench-latency', brokers, logLevel: logLevel.NOTHING }).admin();
     const topic = `bench-latency-${Date.now()}`;
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(brokers, [topic], 4);
     const endpoint = await timingEndpoint();
     // One forwarder for every run, already in its group when an app starts: as deployed.
     const forwarder = spawnForwarder({

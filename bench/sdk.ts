@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createLogger } from '@graybridge/log-sdk';
-import { startRig, stopRig } from '@graybridge/rig';
-import { Kafka, logLevel } from 'kafkajs';
+import { createTopics, startRig, stopRig } from '@graybridge/rig';
 import { format, machineLine, summarize, writeSection } from './report.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -148,10 +147,7 @@ function runChild(args: string[]): Promise<Record<string, number>> {
 }
 
 async function createTopic(brokers: string[], topic: string): Promise<string> {
-  const admin = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopics(brokers, [topic], 1);
   return topic;
 }
 

@@ -3,8 +3,7 @@
 // decode → enrich → encode GELF → TCP, committing after delivery), and a local GELF endpoint that
 // decodes with Graylog's rules and prints what Graylog would index. Everything is stopped at the end.
 import { startGelfReceiver, type ReceivedMessage } from '@graybridge/forwarder/sinks';
-import { startRig, stopRig } from '@graybridge/rig';
-import { Kafka, logLevel } from 'kafkajs';
+import { createTopics, startRig, stopRig } from '@graybridge/rig';
 import { startForwarderProcess, runExampleApp, until, type ForwarderProcess } from './fixtures/processes.js';
 import { createDeploymentPod, podEnv } from './fixtures/workload.js';
 
@@ -22,10 +21,7 @@ async function main(): Promise<void> {
   const kubeconfig = rig.kube?.kubeconfig ?? '';
   let forwarder: ForwarderProcess | undefined;
   try {
-    const admin = new Kafka({ clientId: 'graybridge-demo', brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(brokers, [topic], 3);
     say('creating a Deployment → ReplicaSet → Pod in namespace "shop"');
     const workload = await createDeploymentPod(kubeconfig, 'shop');
 

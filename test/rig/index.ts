@@ -14,7 +14,7 @@ export type { KafkaEndpoint, KafkaSecureListener } from './kafka.js';
 export type { KubeEndpoint } from './kube.js';
 export type { RedisEndpoint } from './redis.js';
 export { freePort, stopService, type ServiceProcess } from './process.js';
-export { RestartableKafka, startKafka, type KafkaStartOptions } from './kafka.js';
+export { createTopics, RestartableKafka, startKafka, type KafkaStartOptions } from './kafka.js';
 export { startRedis, type RedisStartOptions } from './redis.js';
 export { makeServerCertificate, type CertificateFiles } from './tls.js';
 export { startKube, startApiserver, type ApiserverLaunch, type KubeStartOptions } from './kube.js';

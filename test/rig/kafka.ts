@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
 import { installScript } from './paths.js';
 import {
   freePort,
@@ -148,21 +148,52 @@ export async function startKafka(
   return { endpoint, process: service };
 }
 
-/** Readiness: the broker answers a metadata request and reports itself as a live broker. */
+/**
+ * A client for the rig's own requests. @platformatic/kafka rather than kafkajs: kafkajs 2.2.4 makes
+ * Node ≥ 23 warn (TimeoutNegativeWarning) on every connection, into the output of `npm run demo`.
+ */
+function rigAdmin(brokers: readonly string[]): Admin {
+  return new Admin({
+    clientId: 'graybridge-rig',
+    bootstrapBrokers: [...brokers],
+    retries: 0,
+    connectTimeout: 1000,
+  });
+}
+
+/** Readiness: the broker answers a metadata request and knows its controller. */
 async function metadataAnswers(brokers: readonly string[]): Promise<boolean> {
-  const admin = new Kafka({
-    clientId: 'graybridge-rig-probe',
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
+  const admin = rigAdmin(brokers);
   try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    const cluster = await admin.metadata({ topics: [] });
+    return cluster.brokers.size > 0 && cluster.controllerId >= 0;
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** Creates `topics` (each with `partitions`) and resolves once every partition has a leader. */
+export async function createTopics(
+  brokers: readonly string[],
+  topics: readonly string[],
+  partitions: number,
+): Promise<void> {
+  const admin = rigAdmin(brokers);
+  try {
+    await admin.createTopics({ topics: [...topics], partitions, replicas: 1 });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const cluster = await admin.metadata({ topics: [...topics], forceUpdate: true });
+      const led = topics.every((topic) => {
+        const found = cluster.topics.get(topic)?.partitions ?? [];
+        return found.length === partitions && found.every((partition) => partition.leader >= 0);
+      });
+      if (led) return;
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.close();
   }
 }
 
