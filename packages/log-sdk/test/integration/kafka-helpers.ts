@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { createTopics } from '@graybridge/rig';
 
 const execFileAsync = promisify(execFile);
 
@@ -18,13 +18,7 @@ export async function createTopic(
   partitions = 1,
   topic = `sdk-${randomUUID()}`,
 ): Promise<string> {
-  const admin = new Kafka({ clientId: 'sdk-test-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopics(brokers, [topic], partitions);
   return topic;
 }
 
