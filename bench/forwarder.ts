@@ -16,8 +16,11 @@ import {
   chartNodeArgs,
   countingEndpoint,
   createPods,
+  describeCorpus,
   pods,
+  meanRecordBytes,
   record,
+  recordBytes,
   spawnForwarder,
   stop,
   usage,
@@ -28,6 +31,11 @@ const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
 const records = option('records', 200_000);
 const runs = option('runs', 5);
 const backgroundPods = option('pods', 10_000);
+const meanBytes = meanRecordBytes(records);
+const corpusLine = describeCorpus(records);
+/** Records/s as MiB/s of record values (uncompressed JSON), median (min–max). */
+const mibPerSecond = (rates: readonly number[]): string =>
+  format(summarize(rates.map((rate) => (rate * meanBytes) / 2 ** 20)), 1);
 
 async function produce(brokers: string[], topic: string): Promise<void> {
   registerKafkaCodecs();
@@ -278,7 +286,7 @@ async function main(): Promise<void> {
     const kubeconfig = kube.kubeconfig;
     await createPods(kubeconfig, backgroundPods);
     const topic = `bench-forwarder-${Date.now()}`;
-    console.log(`producing ${records} records (~500 B, gzip, 4 partitions)`);
+    console.log(`producing ${records} records (${corpusLine}, gzip, 4 partitions)`);
     await produce(brokers, topic);
     const rsyslogd = execFileSync('sh', ['-c', 'command -v rsyslogd || echo /usr/sbin/rsyslogd'], {
       encoding: 'utf8',
@@ -328,8 +336,9 @@ async function main(): Promise<void> {
 
 ${machineLine({ kafka: rig.kafka?.version ?? '?', kcat: rig.kcat?.version ?? '?', rsyslog: rsyslogVersion, 'kube-apiserver': kube.version })}
 
-Command: \`npm run bench -- forwarder --runs ${runs} --records ${records} --pods ${backgroundPods}\`. ${records.toLocaleString('en-US')} records of ~500 bytes
-(pino-shaped, gzip-compressed as the SDK sends them) in 4 partitions from ${pods} pods; ${(pods + backgroundPods).toLocaleString('en-US')} pods in the API server
+Command: \`npm run bench -- forwarder --runs ${runs} --records ${records} --pods ${backgroundPods} --record-bytes ${recordBytes.min}-${recordBytes.max}\`. ${records.toLocaleString('en-US')} records of ${corpusLine}
+(pino-shaped: request logs, short events below ~400 bytes, a stack trace in the larger ones;
+gzip-compressed as the SDK sends them) in 4 partitions from ${pods} pods; ${(pods + backgroundPods).toLocaleString('en-US')} pods in the API server
 (the forwarder's watch cache and rsyslog's API server hold a big cluster's pods).
 Every reader reads the same topic in the same run, variants interleaved in each run (rsyslog and
 graybridge take turns going first). \`graybridge forward\` consumes it as a new consumer group,
@@ -343,16 +352,17 @@ cache), omfwd TCP with a GELF template and NUL framing — to the same kind of e
 starting \`rsyslogd\` to the last frame; ${delivered}.
 \`kcat -C -e\` reads the topic to the end and prints each value to /dev/null; the two Node Kafka
 clients are timed alone (new group, commit, no processing). Cells: median (min–max) over ${runs} runs;
+MiB/s is of the records as JSON (uncompressed);
 RSS is the peak (VmHWM), CPU is user + system seconds per 100,000 records (graybridge from its
 "forwarding" line on).
 
-| reader | records/s | peak RSS MiB | CPU s per 100k |
-| --- | --- | --- | --- |
-| kcat -C (librdkafka, C) | ${format(summarize(kcat.rate))} | ${format(summarize(kcat.rss))} | ${format(summarize(kcat.cpu), 2)} |
-| @platformatic/kafka alone (no processing) | ${format(summarize(clients.platformatic))} | | |
-| kafkajs 2.2.4 alone (no processing) | ${format(summarize(clients.kafkajs))} | | |
-| rsyslog (imkafka + mmjsonparse + mmkubernetes + GELF TCP) | ${format(summarize(rsyslog.rate))} | ${format(summarize(rsyslog.rss))} | ${format(summarize(rsyslog.cpu), 2)} |
-| graybridge forward (decode + enrich + GELF TCP) | ${format(summarize(ours.rate))} | ${format(summarize(ours.rss))} | ${format(summarize(ours.cpu), 2)} |
+| reader | records/s | MiB/s | peak RSS MiB | CPU s per 100k |
+| --- | --- | --- | --- | --- |
+| kcat -C (librdkafka, C) | ${format(summarize(kcat.rate))} | ${mibPerSecond(kcat.rate)} | ${format(summarize(kcat.rss))} | ${format(summarize(kcat.cpu), 2)} |
+| @platformatic/kafka alone (no processing) | ${format(summarize(clients.platformatic))} | ${mibPerSecond(clients.platformatic)} | | |
+| kafkajs 2.2.4 alone (no processing) | ${format(summarize(clients.kafkajs))} | ${mibPerSecond(clients.kafkajs)} | | |
+| rsyslog (imkafka + mmjsonparse + mmkubernetes + GELF TCP) | ${format(summarize(rsyslog.rate))} | ${mibPerSecond(rsyslog.rate)} | ${format(summarize(rsyslog.rss))} | ${format(summarize(rsyslog.cpu), 2)} |
+| graybridge forward (decode + enrich + GELF TCP) | ${format(summarize(ours.rate))} | ${mibPerSecond(ours.rate)} | ${format(summarize(ours.rss))} | ${format(summarize(ours.cpu), 2)} |
 
 Ratios of graybridge forward's rate to the other reader's in the same run, median (min–max):
 

@@ -22,26 +22,98 @@ export const chartNodeArgs: readonly string[] =
 export const pods = 16;
 export const namespace = 'bench';
 
-/** A typical SDK record: ~500 bytes of JSON with the pod identity. */
+/**
+ * The corpus's record sizes: `--record-bytes MIN-MAX` (default 200–4096, the issue's realistic
+ * range), log-uniform between them, so that most records are short and a few carry a stack trace.
+ */
+export const recordBytes: { readonly min: number; readonly max: number } = (() => {
+  const index = process.argv.indexOf('--record-bytes');
+  const text = index >= 0 ? (process.argv[index + 1] ?? '') : '200-4096';
+  const [min, max] = text.split('-').map(Number);
+  if (min === undefined || max === undefined || !(min >= 160 && max >= min))
+    throw new Error(`--record-bytes: expected MIN-MAX with 160 ≤ MIN ≤ MAX, got '${text}'`);
+  return { min, max };
+})();
+
+/** The size of record `seq`: fixed per seq (a hash, not a random draw), log-uniform over `recordBytes`. */
+function sizeOf(seq: number): number {
+  // Knuth's multiplicative hash spreads consecutive seqs over [0, 1).
+  const unit = (Math.imul(seq + 1, 2654435761) >>> 0) / 2 ** 32;
+  return Math.round(recordBytes.min * (recordBytes.max / recordBytes.min) ** unit);
+}
+
+const stackFrames = [
+  'Error: upstream request failed: connect ETIMEDOUT 10.1.7.23:8443',
+  '    at TLSSocket.onConnectTimeout (node:_tls_wrap:1600:19)',
+  '    at OrdersClient.fetchItems (/app/src/clients/orders.js:118:23)',
+  '    at async OrderService.expand (/app/src/services/order-service.js:64:19)',
+  '    at async Promise.all (index 3)',
+  '    at async handler (/app/src/routes/orders.js:42:13)',
+  '    at async Router.dispatch (/app/node_modules/router/lib/layer.js:152:5)',
+];
+
+/**
+ * Text whose JSON string encoding is exactly `bytes` long (without its quotes): a few words, or a
+ * stack trace when there is room for one.
+ */
+function filler(bytes: number): string {
+  if (bytes < 200) return 'cache entry refreshed from origin; '.repeat(Math.ceil(bytes / 35)).slice(0, bytes);
+  let text = '';
+  let encoded = 0;
+  for (let line = 0; encoded < bytes; line += 1) {
+    const next = (line === 0 ? '' : '\n') + (stackFrames[line % stackFrames.length] ?? '');
+    const cost = next.length + (line === 0 ? 0 : 1); // "\n" is two bytes in JSON
+    if (encoded + cost > bytes) return text + ' '.repeat(bytes - encoded);
+    text += next;
+    encoded += cost;
+  }
+  return text;
+}
+
+/**
+ * Record `seq` of the corpus, as the SDK writes it, with the pod identity: a request log (or, below
+ * ~400 bytes, a short event) whose `detail` field makes it exactly `sizeOf(seq)` bytes of JSON.
+ */
 export function record(seq: number): { key: string; value: string; headers: Record<string, string> } {
   const pod = `api-${seq % pods}`;
+  const size = sizeOf(seq);
+  const common = {
+    level: 30,
+    time: Date.now(),
+    pid: 7,
+    k8s: { pod, namespace, container: 'app', node: 'node-a' },
+    service: 'api',
+  };
+  const request = {
+    ...common,
+    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    req: { method: 'GET', url: `/v1/orders/${seq}?expand=items`, remoteAddress: '10.1.2.3', userAgent: 'curl/8.5' },
+    res: { statusCode: 200 },
+    responseTime: seq % 250,
+    msg: `request completed: GET /v1/orders/${seq}`,
+  };
+  const shape =
+    JSON.stringify({ ...request, detail: '' }).length <= size ? request : { ...common, msg: `cache hit ${seq}` };
+  const bare = JSON.stringify({ ...shape, detail: '' }).length;
   return {
     key: `${namespace}/${pod}`,
-    value: JSON.stringify({
-      level: 30,
-      time: Date.now(),
-      pid: 7,
-      k8s: { pod, namespace, container: 'app', node: 'node-a' },
-      service: 'api',
-      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-      req: { method: 'GET', url: `/v1/orders/${seq}?expand=items`, remoteAddress: '10.1.2.3', userAgent: 'curl/8.5' },
-      res: { statusCode: 200 },
-      responseTime: seq % 250,
-      msg: `request completed: GET /v1/orders/${seq}`,
-      detail: 'y'.repeat(120),
-    }),
+    value: JSON.stringify({ ...shape, detail: filler(Math.max(0, size - bare)) }),
     headers: { 'graybridge-schema': '1' },
   };
+}
+
+/** The mean size of the corpus's first `count` records, in bytes (for MiB/s). */
+export function meanRecordBytes(count: number): number {
+  let total = 0;
+  for (let seq = 0; seq < count; seq += 1) total += sizeOf(seq);
+  return total / count;
+}
+
+/** The corpus's first `count` records' sizes in words, for logs and reports. */
+export function describeCorpus(count: number): string {
+  const sizes = Array.from({ length: count }, (_, seq) => sizeOf(seq)).sort((a, b) => a - b);
+  const words = (bytes: number): string => Math.round(bytes).toLocaleString('en-US');
+  return `${words(recordBytes.min)}–${words(recordBytes.max)} bytes (log-uniform: median ${words(sizes[Math.floor(count / 2)] ?? Number.NaN)}, mean ${words(meanRecordBytes(count))})`;
 }
 
 /**

@@ -10,7 +10,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRig, stopRig, until } from '@graybridge/rig';
 import { Kafka, logLevel, type Admin, type GroupDescription } from 'kafkajs';
-import { countingEndpoint, createPods, forwarding, pods, record, spawnForwarder, stop, usage } from './forwarding.js';
+import {
+  countingEndpoint,
+  createPods,
+  describeCorpus,
+  forwarding,
+  pods,
+  record,
+  recordBytes,
+  spawnForwarder,
+  stop,
+  usage,
+} from './forwarding.js';
 import { format, machineLine, option, summarize, writeSection } from './report.js';
 
 const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
@@ -136,9 +147,9 @@ async function main(): Promise<void> {
 
 ${machineLine({ kafka: rig.kafka?.version ?? '?', 'kube-apiserver': rig.kube?.version ?? '?' })}
 
-Command: \`npm run bench -- scaling --runs ${runs} --records ${records} --pods ${backgroundPods}\`. For each cell, 1 or 2
+Command: \`npm run bench -- scaling --runs ${runs} --records ${records} --pods ${backgroundPods} --record-bytes ${recordBytes.min}-${recordBytes.max}\`. For each cell, 1 or 2
 \`graybridge forward\` processes join one consumer group on an empty topic of 1, 4 or 8 partitions;
-once the group is stable, \`kcat -P\` writes the corpus (the same ${records.toLocaleString('en-US')} records of ~500 bytes from
+once the group is stable, \`kcat -P\` writes the corpus (the same ${records.toLocaleString('en-US')} records of ${describeCorpus(records)} from
 ${pods} pods as above; gzip; unkeyed, so spread evenly) and the cell is timed from kcat's start to
 the last GELF frame at a counting TCP endpoint — the rate a group keeps up with. Every record is
 enriched from the watch cache (${(pods + backgroundPods).toLocaleString('en-US')} pods in the API server). CPU is the sum over the
