@@ -170,8 +170,8 @@ function window(
 
 /**
  * The first sample at which an app's new space had reached the size it ended with: V8 grows it
- * in steps, doubling up to twice the largest semi-space, as objects survive scavenges; each step adds its
- * size to RSS once.
+ * in steps, doubling up to twice the largest semi-space, as objects survive scavenges; each step
+ * adds its size to RSS once.
  */
 function newSpaceSettled(newSpace: readonly number[]): number {
   const final = newSpace.at(-1) ?? Number.NaN;
