@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Admin } from '@platformatic/kafka';
+import { Kafka, logLevel } from 'kafkajs';
 import { installScript } from './paths.js';
 import {
   freePort,
@@ -148,52 +148,43 @@ export async function startKafka(
   return { endpoint, process: service };
 }
 
-/**
- * A client for the rig's own requests. @platformatic/kafka rather than kafkajs: kafkajs 2.2.4 makes
- * Node ≥ 23 warn (TimeoutNegativeWarning) on every connection, into the output of `npm run demo`.
- */
-function rigAdmin(brokers: readonly string[]): Admin {
-  return new Admin({
-    clientId: 'graybridge-rig',
-    bootstrapBrokers: [...brokers],
-    retries: 0,
-    connectTimeout: 1000,
-  });
-}
-
-/** Readiness: the broker answers a metadata request and knows its controller. */
+/** Readiness: the broker answers a metadata request and reports itself as a live broker. */
 async function metadataAnswers(brokers: readonly string[]): Promise<boolean> {
-  const admin = rigAdmin(brokers);
+  const admin = new Kafka({
+    clientId: 'graybridge-rig-probe',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+  }).admin();
   try {
-    const cluster = await admin.metadata({ topics: [] });
-    return cluster.brokers.size > 0 && cluster.controllerId >= 0;
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
   } finally {
-    await admin.close().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
-/** Creates `topics` (each with `partitions`) and resolves once every partition has a leader. */
+/**
+ * Creates `topics` (each with `partitions`) and resolves once every partition has a leader.
+ * kafkajs, not the forwarder's @platformatic/kafka: the rig also runs under the SDK's tests on
+ * Node 20, which @platformatic/kafka does not support.
+ */
 export async function createTopics(
   brokers: readonly string[],
   topics: readonly string[],
   partitions: number,
 ): Promise<void> {
-  const admin = rigAdmin(brokers);
+  const admin = new Kafka({ clientId: 'graybridge-rig', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
   try {
-    await admin.createTopics({ topics: [...topics], partitions, replicas: 1 });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const cluster = await admin.metadata({ topics: [...topics], forceUpdate: true });
-      const led = topics.every((topic) => {
-        const found = cluster.topics.get(topic)?.partitions ?? [];
-        return found.length === partitions && found.every((partition) => partition.leader >= 0);
-      });
-      if (led) return;
-      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+      waitForLeaders: true,
+    });
   } finally {
-    await admin.close();
+    await admin.disconnect();
   }
 }
 
