@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { loadPods } from './cluster.js';
+import { textOption } from './report.js';
 
 export const cli = fileURLToPath(new URL('../../packages/forwarder/dist/src/cli/main.js', import.meta.url));
 
@@ -27,8 +28,7 @@ export const namespace = 'bench';
  * range), log-uniform between them, so that most records are short and a few carry a stack trace.
  */
 export const recordBytes: { readonly min: number; readonly max: number } = (() => {
-  const index = process.argv.indexOf('--record-bytes');
-  const text = index >= 0 ? (process.argv[index + 1] ?? '') : '200-4096';
+  const text = textOption('record-bytes', '200-4096');
   const [min, max] = text.split('-').map(Number);
   if (min === undefined || max === undefined || !(min >= 160 && max >= min))
     throw new Error(`--record-bytes: expected MIN-MAX with 160 ≤ MIN ≤ MAX, got '${text}'`);
@@ -112,8 +112,9 @@ export function meanRecordBytes(count: number): number {
 /** The corpus's first `count` records' sizes in words, for logs and reports. */
 export function describeCorpus(count: number): string {
   const sizes = Array.from({ length: count }, (_, seq) => sizeOf(seq)).sort((a, b) => a - b);
+  const mean = sizes.reduce((sum, size) => sum + size, 0) / count;
   const words = (bytes: number): string => Math.round(bytes).toLocaleString('en-US');
-  return `${words(recordBytes.min)}–${words(recordBytes.max)} bytes (log-uniform: median ${words(sizes[Math.floor(count / 2)] ?? Number.NaN)}, mean ${words(meanRecordBytes(count))})`;
+  return `${words(recordBytes.min)}–${words(recordBytes.max)} bytes (log-uniform: median ${words(sizes[Math.floor(count / 2)] ?? Number.NaN)}, mean ${words(mean)})`;
 }
 
 /**

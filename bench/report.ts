@@ -2,10 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
+/** `--name VALUE` from the command line, else `fallback`. */
+export function textOption(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? (process.argv[index + 1] ?? '') : fallback;
+}
+
 /** `--name N` from the command line, else `fallback`. */
 export function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  return Number(textOption(name, String(fallback)));
 }
 
 export interface Summary {
