@@ -8,6 +8,10 @@
  * A line is never split at the ring's end: the writer records where the data stops (`end`) and
  * goes on at 0. The worker sleeps in `Atomics.waitAsync` when the ring is empty and says so
  * (`readerWaiting`); the writer wakes it only then, so a busy worker costs the app no syscall.
+ * The reader sleeps on that flag itself, not on `write`: whoever wakes it clears the flag, and a
+ * sleep on a cleared flag returns at once. A wake-up that lands between the reader's last check
+ * and its sleep — a close request, or a writer that saw the flag of an earlier sleep — is
+ * therefore never slept through.
  * Each slot of the state has a cache line of its own, and the writer re-reads the reader's
  * position only when the one it knows leaves too little room: the two threads do not make each
  * other's caches miss on every line.
@@ -24,7 +28,7 @@ const slot = {
   read: stride,
   /** Where the data before a wrap to 0 stops. */
   end: 2 * stride,
-  /** 1 while the reader sleeps until `write` moves. */
+  /** 1 while the reader sleeps until `write` moves or a close is asked; the waker sets it to 0. */
   readerWaiting: 3 * stride,
   /** 0 running; 1 the app asks the worker to deliver what it has and close; 2 the worker closed. */
   lifecycle: 4 * stride,
@@ -88,10 +92,7 @@ export class LineRingWriter {
     this.write = at + this.data.write(line, at);
     this.refusedAtRead = -1;
     Atomics.store(this.state, slot.write, this.write);
-    if (Atomics.load(this.state, slot.readerWaiting) === 1) {
-      Atomics.store(this.state, slot.readerWaiting, 0);
-      Atomics.notify(this.state, slot.write);
-    }
+    this.wakeReader();
     return true;
   }
 
@@ -129,7 +130,17 @@ export class LineRingWriter {
   /** Asks the worker to deliver what it has and close (once: a worker that closed stays closed). */
   requestClose(): void {
     Atomics.compareExchange(this.state, slot.lifecycle, lifecycle.running, lifecycle.closeRequested);
-    Atomics.notify(this.state, slot.write);
+    this.wakeReader();
+  }
+
+  /** Clears the reader's flag and wakes it, if it sleeps (a load first: a busy reader costs no locked write). */
+  private wakeReader(): void {
+    if (
+      Atomics.load(this.state, slot.readerWaiting) === 1 &&
+      Atomics.compareExchange(this.state, slot.readerWaiting, 1, 0) === 1
+    ) {
+      Atomics.notify(this.state, slot.readerWaiting);
+    }
   }
 
   get closed(): boolean {
@@ -199,7 +210,9 @@ export class LineRingReader {
       Atomics.store(this.state, slot.readerWaiting, 0);
       return;
     }
-    const waited = Atomics.waitAsync(this.state, slot.write, write, millis);
+    // Sleeps only while the flag is still raised: a writer or a close request that came after the
+    // check above has cleared it already.
+    const waited = Atomics.waitAsync(this.state, slot.readerWaiting, 1, millis);
     if (waited.async) await waited.value;
     Atomics.store(this.state, slot.readerWaiting, 0);
   }

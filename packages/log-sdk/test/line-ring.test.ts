@@ -56,6 +56,50 @@ describe('the line ring between the app thread and the worker', () => {
     assert.ok(positions.size >= 30, `positions all over the ring (${positions.size})`);
   });
 
+  // The close request must wake a reader that checked for it a moment before falling asleep. Before
+  // the reader slept on its own flag, about 1 close in 2,000 landed in that gap on a 2-core machine
+  // and the worker slept its whole wait: here, the close could not be seen within 10 s.
+  it('wakes a reader for a close request that lands as it falls asleep: 20,000 closes at moments all around it', async () => {
+    const rings = Array.from({ length: 20_000 }, () => createLineRing(64));
+    const worker = new Worker(
+      `
+      const { workerData } = require('node:worker_threads');
+      import(workerData.module).then(async ({ LineRingReader }) => {
+        const keepAlive = setInterval(() => {}, 60_000);
+        for (const memory of workerData.rings) {
+          const reader = new LineRingReader(memory);
+          for (;;) {
+            if (reader.read() !== null) continue;
+            if (reader.closeRequested) break;
+            await reader.writerMoved(60_000);
+          }
+          reader.markClosed();
+        }
+        clearInterval(keepAlive);
+      });
+      `,
+      { eval: true, workerData: { rings, module: new URL('../src/line-ring.js', import.meta.url).href } },
+    );
+    let seed = 7;
+    const spinFor = (nanos: number) => {
+      const until = process.hrtime.bigint() + BigInt(nanos);
+      while (process.hrtime.bigint() < until);
+    };
+    try {
+      for (const [index, memory] of rings.entries()) {
+        const writer = new LineRingWriter(memory);
+        assert.equal(writer.tryWrite('x\n'), true);
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        spinFor(seed % 60_000); // 0–60 µs: the reader reads the line and heads for its sleep meanwhile
+        writer.requestClose();
+        writer.closedSync(10_000);
+        assert.equal(writer.closed, true, `ring ${index}: the worker slept through the close request`);
+      }
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   // Each side sleeps up to a minute per wait: one missed wake-up would run past the timeout.
   it(
     'wakes a sleeping reader in another thread for every write: 200,000 lines, none missed, none slept through',
