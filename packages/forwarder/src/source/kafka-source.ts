@@ -63,6 +63,8 @@ export interface GroupStatus {
 
 type Handler = (records: readonly KafkaRecord[]) => Promise<BatchVerdict>;
 
+const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
 /** A null key, value or header arrives as an empty or missing buffer, depending on the path. */
 const bytes = (value: Buffer | null | undefined): Buffer | null =>
   value === null || value === undefined || value.length === 0 ? null : value;
@@ -93,18 +95,28 @@ export function toRecord(message: Message): KafkaRecord {
  * and one per batch cost a sixth of the time), so a crash redelivers at most that much more.
  * While the handler answers `retry` (the sink is down) the batch is held and offered again after a
  * backoff; the buffer fills and fetching stops, but the client keeps heartbeating, so the group
- * does not rebalance. Records of a partition this member no longer owns are dropped uncommitted:
- * the new owner delivers them.
+ * does not rebalance.
+ *
+ * A rebalance keeps what is buffered for the partitions that stay with this member: the client
+ * does not reliably fetch them again (a fetch in flight at the join moves its position past them,
+ * and a partition without a committed offset keeps its position), so dropping them would leave a
+ * gap that the next commit covers. Whatever the client does fetch again is recognised by its offset
+ * and skipped. Records of partitions that went to another member are dropped uncommitted: the new
+ * owner delivers them from the group's committed offset.
  */
 export class KafkaSource {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly counts = { batches: 0, records: 0, commits: 0, commitFailures: 0, holds: 0 };
+  /** The partitions assigned to this member at its latest join, by `partitionKey`. */
+  private owned = new Set<string>();
   /**
-   * Per partition, the first offset of a batch given up when the partition was revoked: until the
-   * next join, later records of that partition are stale and must not be delivered (or committed).
+   * Per owned partition, the offset after the last record taken into the buffer: a record below it
+   * was fetched again after a rejoin, and is already buffered or delivered.
    */
-  private readonly abandonedFrom = new Map<string, bigint>();
+  private readonly nextOffset = new Map<string, bigint>();
+  /** Set at each join: owned partitions may lack a committed offset (see `commitStartingOffsets`). */
+  private startsToCommit = false;
   /** Per partition, the last record delivered but not yet committed (deferred, or the commit failed). */
   private readonly uncommitted = new Map<string, Message>();
   private lastCommitAt = 0;
@@ -129,14 +141,8 @@ export class KafkaSource {
       rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMillis ?? 30_000),
     });
     this.admin = new Admin(connection);
-    this.consumer.on('consumer:group:join', () => {
-      this.group = { joined: true };
-      // The stream fetches again from the committed offsets for the new assignment: what the buffer
-      // holds was fetched for the old one, and delivering it could commit past a batch it abandoned.
-      this.buffer = [];
-      this.abandonedFrom.clear();
-      if (this.stream?.isPaused() === true) this.stream.resume();
-    });
+    // Registered before the stream's own listener: the new assignment is known before it fetches.
+    this.consumer.on('consumer:group:join', () => this.joined());
     this.consumer.on('consumer:group:rebalance', () => (this.group = { joined: false, detail: 'rebalancing' }));
     this.consumer.on('consumer:group:leave', () => (this.group = { joined: false, detail: 'left the group' }));
     this.consumer.on('consumer:heartbeat:error', ({ error }) => {
@@ -205,8 +211,7 @@ export class KafkaSource {
   }
 
   private async openStream(): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
-    const bound = (this.options.maxBatchRecords ?? 2000) * 4;
-    this.buffer = []; // a new stream starts again from the committed offsets
+    // A new stream starts again from the committed offsets: what it fetches twice is skipped.
     const stream = await this.consumer.consume({
       topics: this.topicNames,
       autocommit: false,
@@ -218,8 +223,14 @@ export class KafkaSource {
     });
     // Flowing mode into a bounded buffer: paused when full (fetching stops, heartbeats go on).
     stream.on('data', (message: Message) => {
+      const key = partitionKey(message.topic, message.partition);
+      // Another member's now (a fetch that was in flight at the join), or fetched again.
+      if (!this.owned.has(key) && !this.assignedNow(message.topic, message.partition, key)) return;
+      const next = this.nextOffset.get(key);
+      if (next !== undefined && message.offset < next) return;
+      this.nextOffset.set(key, message.offset + 1n);
       this.buffer.push(message);
-      if (this.buffer.length >= bound) stream.pause();
+      if (this.buffer.length >= this.bufferBound) stream.pause();
       this.wake?.();
     });
     stream.on('error', (error: Error) => {
@@ -234,8 +245,36 @@ export class KafkaSource {
     return this.stopping;
   }
 
-  private owns(topic: string, partition: number): boolean {
-    return (this.consumer.assignments ?? []).some((a) => a.topic === topic && a.partitions.includes(partition));
+  /** The client's own view, for a partition assigned without a join event reaching this source. */
+  private assignedNow(topic: string, partition: number, key: string): boolean {
+    const assigned = (this.consumer.assignments ?? []).some(
+      (a) => a.topic === topic && a.partitions.includes(partition),
+    );
+    if (assigned) this.owned.add(key);
+    return assigned;
+  }
+
+  private get bufferBound(): number {
+    return (this.options.maxBatchRecords ?? 2000) * 4;
+  }
+
+  /** A new assignment: forget what went to other members, keep the rest in order. */
+  private joined(): void {
+    this.group = { joined: true };
+    this.startsToCommit = true;
+    this.owned = new Set(
+      (this.consumer.assignments ?? []).flatMap(({ topic, partitions }) =>
+        partitions.map((partition) => partitionKey(topic, partition)),
+      ),
+    );
+    this.buffer = this.buffer.filter((message) => this.owned.has(partitionKey(message.topic, message.partition)));
+    for (const key of [...this.nextOffset.keys(), ...this.uncommitted.keys()]) {
+      if (!this.owned.has(key)) {
+        this.nextOffset.delete(key);
+        this.uncommitted.delete(key);
+      }
+    }
+    if (this.stream?.isPaused() === true && this.buffer.length < this.bufferBound) this.stream.resume();
   }
 
   /** Takes what the buffer has (up to maxBatchRecords), waiting only while it is empty. */
@@ -271,6 +310,7 @@ export class KafkaSource {
         }
         continue;
       }
+      if (this.startsToCommit) await this.commitStartingOffsets();
       const messages = await this.nextMessages();
       if (messages.length === 0) {
         await this.commitDelivered(false);
@@ -278,9 +318,7 @@ export class KafkaSource {
       }
       const byPartition = new Map<string, Message[]>();
       for (const message of messages) {
-        const key = `${message.topic}\u0000${message.partition}`;
-        const abandoned = this.abandonedFrom.get(key);
-        if (abandoned !== undefined && message.offset > abandoned) continue;
+        const key = partitionKey(message.topic, message.partition);
         const list = byPartition.get(key);
         if (list === undefined) byPartition.set(key, [message]);
         else list.push(message);
@@ -297,14 +335,10 @@ export class KafkaSource {
     if (first === undefined || last === undefined) return;
     const records = messages.map(toRecord);
     this.counts.batches += 1;
+    const key = partitionKey(first.topic, first.partition);
     for (let attempt = 0; ; attempt += 1) {
-      if (!this.owns(first.topic, first.partition)) {
-        // Revoked: the new owner delivers them; nothing after them may be committed by this member.
-        const key = `${first.topic}\u0000${first.partition}`;
-        const known = this.abandonedFrom.get(key);
-        if (known === undefined || first.offset < known) this.abandonedFrom.set(key, first.offset);
-        return;
-      }
+      // Revoked (while held): the join dropped the rest of this partition; the new owner delivers it.
+      if (!this.owned.has(key)) return;
       const verdict = await handle(records);
       if (verdict === 'done') break;
       this.counts.holds += 1;
@@ -312,7 +346,8 @@ export class KafkaSource {
       await sleep(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)));
     }
     this.counts.records += records.length;
-    this.uncommitted.set(`${last.topic}\u0000${last.partition}`, last);
+    // Revoked while in the sink: sent (a duplicate for the new owner, at worst), not committed.
+    if (this.owned.has(key)) this.uncommitted.set(key, last);
   }
 
   /**
@@ -325,7 +360,7 @@ export class KafkaSource {
     const interval = this.options.commitIntervalMillis ?? 500;
     if (this.uncommitted.size === 0 || (!caughtUp && Date.now() - this.lastCommitAt < interval)) return;
     this.lastCommitAt = Date.now();
-    const committing = [...this.uncommitted.values()].filter((last) => this.owns(last.topic, last.partition));
+    const committing = [...this.uncommitted.values()];
     this.uncommitted.clear();
     if (committing.length === 0) return;
     try {
@@ -341,9 +376,48 @@ export class KafkaSource {
     } catch {
       this.counts.commitFailures += 1;
       for (const last of committing) {
-        const key = `${last.topic}\u0000${last.partition}`;
-        if (this.owns(last.topic, last.partition) && !this.uncommitted.has(key)) this.uncommitted.set(key, last);
+        const key = partitionKey(last.topic, last.partition);
+        if (this.owned.has(key) && !this.uncommitted.has(key)) this.uncommitted.set(key, last);
       }
+    }
+  }
+
+  /**
+   * Commits where the group starts reading (the oldest retained record, or the newest without
+   * `fromBeginning`) for each owned partition that has no committed offset yet. At a join the
+   * client moves a partition back to its committed offset, but one without keeps its position: had
+   * it gone to another member and come back, reading would go on after what this member had
+   * fetched before, past records nobody delivered. Runs in the delivery loop, so it never lands
+   * after a commit of delivered records; a failure is retried at the loop's next turn.
+   */
+  private async commitStartingOffsets(): Promise<void> {
+    const assignments = this.consumer.assignments ?? [];
+    try {
+      const committed = await this.consumer.listCommittedOffsets({ topics: assignments });
+      const missing = assignments.flatMap(({ topic, partitions }) =>
+        partitions
+          .filter((partition) => (committed.get(topic)?.[partition] ?? -1n) < 0n)
+          // Delivered and about to be committed: that commit is the partition's first.
+          .filter((partition) => !this.uncommitted.has(partitionKey(topic, partition)))
+          .map((partition) => ({ topic, partition })),
+      );
+      if (missing.length > 0) {
+        const starts = await this.consumer.listOffsets({
+          topics: [...new Set(missing.map(({ topic }) => topic))],
+          timestamp: this.options.fromBeginning === false ? -1n : -2n,
+        });
+        await this.consumer.commit({
+          offsets: missing.map(({ topic, partition }) => ({
+            topic,
+            partition,
+            offset: starts.get(topic)?.[partition] ?? 0n,
+            leaderEpoch: -1, // unknown (KIP-320)
+          })),
+        });
+      }
+      this.startsToCommit = false;
+    } catch {
+      // Brokers unreachable or the group rebalancing: the next turn tries again.
     }
   }
 
