@@ -21,7 +21,7 @@ import { createPipeline, type PipelineStats } from './pipeline.js';
 import type { KafkaRecord } from './record.js';
 import { createSink } from './sink/from-config.js';
 import type { Sink } from './sink/sink.js';
-import { KafkaSource, type PartitionLag, type SourceStats } from './source/kafka-source.js';
+import { KafkaSource, type BatchVerdict, type PartitionLag, type SourceStats } from './source/kafka-source.js';
 
 export interface RunningForwarder {
   /** The admin port actually bound (config `ops.port` 0 picks a free one). */
@@ -175,6 +175,11 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
     sessionTimeoutMillis: config.kafka.sessionTimeoutMillis,
     fromBeginning: config.kafka.fromBeginning,
     lagIntervalMillis: config.ops.lagIntervalMillis,
+    onHandlerError: (error, batch) =>
+      logger.error(
+        { ...batch, error: error instanceof Error ? error.stack : String(error) },
+        'batch failed unexpectedly: held',
+      ),
     ...security,
   });
   const readiness = (): Record<string, Check> => {
@@ -257,7 +262,7 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
 
   try {
     enricher = await startEnricher(config.kubernetes, config.redis.url, logger);
-    const handle = async (records: readonly KafkaRecord[]) => {
+    const handle = async (records: readonly KafkaRecord[]): Promise<BatchVerdict> => {
       const started = process.hrtime.bigint();
       const verdict = await pipeline.handle(records);
       recorders.observeBatch(Number(process.hrtime.bigint() - started) / 1e9, verdict);
@@ -308,7 +313,12 @@ export async function startForwarder(config: ForwarderConfig, logger: Logger): P
         ),
         sleep(config.ops.drainTimeoutMillis, false, { ref: false }),
       ]);
+      const givenUpBefore = resends().givenUp;
       await Promise.allSettled([replayWorker?.close(), enricher?.stop(), sink.close(), deadLetterQueue?.close()]);
+      const givenUp = resends().givenUp - givenUpBefore;
+      // Their offsets were committed when first written: the log is the last trace of them.
+      if (givenUp > 0)
+        logger.error({ messages: givenUp, endpoint: sink.endpoint }, 'unconfirmed GELF messages given up at shutdown');
       await ops.close();
       return { drained };
     },

@@ -173,8 +173,14 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
   counter(
     registry,
     'graybridge_batches_held_total',
-    'Times a batch was held because the sink was down.',
+    'Times a batch was held because the sink was down (or the pipeline failed unexpectedly).',
     () => source().holds,
+  );
+  counter(
+    registry,
+    'graybridge_batch_failures_total',
+    'Times the pipeline threw on a batch instead of answering (a bug; logged with the batch): the batch was held.',
+    () => source().handlerErrors,
   );
   gauge(
     registry,
@@ -193,7 +199,7 @@ export function registerForwarderMetrics(registry: Registry, sources: MetricSour
     counter(
       registry,
       'graybridge_sink_resends_given_up_total',
-      'GELF TCP messages not written again after yet another break: they had been written 4 times already.',
+      'GELF TCP messages not written again: after yet another break (written 4 times already), or at shutdown with the endpoint down.',
       () => resends().givenUp,
     );
   }

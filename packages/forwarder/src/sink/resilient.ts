@@ -98,8 +98,26 @@ export class CircuitBreaker implements Sink {
       };
     }
     this.trialInFlight = state === 'half-open';
-    const outcome = await this.sink.send(batch);
-    this.trialInFlight = false;
+    let outcome: SinkOutcome;
+    try {
+      outcome = await this.sink.send(batch);
+    } catch (error) {
+      // A transport answers rather than throws; one that throws anyway counts as failing, so the
+      // breaker still opens and closes (a trial left in flight would keep it half-open for good).
+      outcome = {
+        kind: 'retryable',
+        error: new ForwarderError(
+          ForwarderErrorCodes.sinkUnreachable,
+          `${this.endpoint}: ${(error as Error).message}`,
+          {
+            retriable: true,
+            cause: error,
+          },
+        ),
+      };
+    } finally {
+      this.trialInFlight = false;
+    }
     if (outcome.kind === 'retryable') {
       this.lastError = outcome.error;
       this.failures += 1;

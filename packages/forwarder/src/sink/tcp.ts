@@ -40,7 +40,10 @@ const tlsErrorCodes = new Set([
 export interface TcpResends {
   /** Messages written again because their connection broke within the resend window. */
   readonly resent: number;
-  /** Messages whose connection broke again after their last allowed copy: not written again. */
+  /**
+   * Messages not written again: their connection broke after their last allowed copy, or the sink
+   * closed while the endpoint was down.
+   */
   readonly givenUp: number;
 }
 
@@ -177,6 +180,9 @@ export class TcpSink implements Sink {
     // Last chance for bytes a broken connection may have lost (the endpoint may still be down).
     if (this.unconfirmed.length > 0) await this.deliver(undefined, 0);
     this.closing = true;
+    // Still not written again (the endpoint is down): given up and counted, not dropped unseen.
+    for (const written of this.unconfirmed) this.resendCounts.givenUp += written.messages;
+    this.unconfirmed = [];
     if (this.resendTimer !== undefined) clearTimeout(this.resendTimer);
     const sockets = await Promise.all(
       this.slots.map((slot) => (slot ?? Promise.resolve(undefined)).catch(() => undefined)),

@@ -28,6 +28,11 @@ export interface KafkaSourceOptions extends Omit<KafkaConnection, 'clientId'> {
    * @defaultValue 500
    */
   readonly commitIntervalMillis?: number;
+  /**
+   * Told when the handler threw instead of answering (a bug: faults of the input or the endpoint
+   * are answered). The batch is held and offered again, uncommitted.
+   */
+  readonly onHandlerError?: (error: unknown, batch: { topic: string; partition: number; offset: string }) => void;
 }
 
 /** What the pipeline says about a batch of one partition. */
@@ -44,8 +49,10 @@ export interface SourceStats {
   readonly commits: number;
   /** Commits the broker refused or that failed (e.g. the coordinator moving); retried until one lands. */
   readonly commitFailures: number;
-  /** Times a batch was held back because the sink could not take it. */
+  /** Times a batch was held back because the sink could not take it (or the handler threw). */
   readonly holds: number;
+  /** Times the handler threw instead of answering; each also counts as a hold. */
+  readonly handlerErrors: number;
 }
 
 /** Records between the group's committed offset and the end of one assigned partition. */
@@ -107,7 +114,7 @@ export function toRecord(message: Message): KafkaRecord {
 export class KafkaSource {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
-  private readonly counts = { batches: 0, records: 0, commits: 0, commitFailures: 0, holds: 0 };
+  private readonly counts = { batches: 0, records: 0, commits: 0, commitFailures: 0, holds: 0, handlerErrors: 0 };
   /** The partitions assigned to this member at its latest join, by `partitionKey`. */
   private owned = new Set<string>();
   /**
@@ -339,7 +346,7 @@ export class KafkaSource {
     for (let attempt = 0; ; attempt += 1) {
       // Revoked (while held): the join dropped the rest of this partition; the new owner delivers it.
       if (!this.owned.has(key)) return;
-      const verdict = await handle(records);
+      const verdict = await this.answer(handle, records);
       if (verdict === 'done') break;
       this.counts.holds += 1;
       if (this.stopping) return; // held at shutdown: not committed, redelivered to the group
@@ -348,6 +355,18 @@ export class KafkaSource {
     this.counts.records += records.length;
     // Revoked while in the sink: sent (a duplicate for the new owner, at worst), not committed.
     if (this.owned.has(key)) this.uncommitted.set(key, last);
+  }
+
+  /** The handler's verdict; `retry` when it threw, so that one bad batch does not end the loop (and the process). */
+  private async answer(handle: Handler, records: readonly KafkaRecord[]): Promise<BatchVerdict> {
+    try {
+      return await handle(records);
+    } catch (error) {
+      this.counts.handlerErrors += 1;
+      const first = records[0] as KafkaRecord;
+      this.options.onHandlerError?.(error, { topic: first.topic, partition: first.partition, offset: first.offset });
+      return 'retry';
+    }
   }
 
   /**

@@ -86,4 +86,48 @@ describe('the Kafka source on the real broker', () => {
       await admin.disconnect();
     }
   });
+
+  it('a handler that throws gets its batch again, uncommitted: the loop goes on, nothing lost', async () => {
+    const brokers = [...(rig().kafka?.brokers ?? [])];
+    const topic = `source-throws-${randomUUID()}`;
+    const groupId = `source-throws-${randomUUID()}`;
+    const total = 300;
+    await createTopics(brokers, [topic], 1);
+    const kafka = new Kafka({ clientId: 'source-test', brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: total }, (_, seq) => ({ value: String(seq) })) });
+    await producer.disconnect();
+
+    const told: { topic: string; partition: number; offset: string }[] = [];
+    const delivered = new Set<number>();
+    let calls = 0;
+    const source = new KafkaSource({
+      brokers,
+      topics: [topic],
+      groupId,
+      lagIntervalMillis: 0,
+      onHandlerError: (_error, batch) => told.push(batch),
+    });
+    try {
+      await source.start((records) => {
+        calls += 1;
+        if (calls <= 2) throw new Error('a bug in a stage');
+        for (const record of records) delivered.add(Number(record.offset));
+        return Promise.resolve('done');
+      });
+      await until(
+        () => delivered.size === total,
+        30_000,
+        () => `all ${total} delivered (${delivered.size})`,
+      );
+      assert.equal(source.stats().handlerErrors, 2);
+      assert.deepEqual(told, [
+        { topic, partition: 0, offset: '0' },
+        { topic, partition: 0, offset: '0' },
+      ]);
+    } finally {
+      await source.stop();
+    }
+  });
 });

@@ -22,7 +22,7 @@ describe('admin port: /metrics, /healthz, /readyz over HTTP', () => {
     let sinkUp = false;
     registerForwarderMetrics(registry, {
       pipeline: () => pipeline,
-      source: () => ({ batches: 3, records: 120, commits: 3, commitFailures: 1, holds: 2 }),
+      source: () => ({ batches: 3, records: 120, commits: 3, commitFailures: 1, holds: 2, handlerErrors: 0 }),
       sinkHealthy: () => sinkUp,
     });
     const checks: Record<string, Check> = {

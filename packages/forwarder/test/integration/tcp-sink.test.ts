@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, makeServerCertificate, until, untilCount } from '@graybridge/rig';
 import { startGelfReceiver, type ReceivedMessage } from '../../src/receiver/server.js';
 import { TcpSink } from '../../src/sink/tcp.js';
@@ -111,6 +112,25 @@ describe('GELF TCP sink against a real endpoint', () => {
       await sink.close();
       server.close();
     }
+  });
+
+  it('closing while the endpoint is down counts what still waited to be written again as given up', async () => {
+    // The endpoint takes the batch, resets the connection unread and goes away for good.
+    let reset = false;
+    const server = createServer((socket) => {
+      socket.pause();
+      setTimeout(() => {
+        socket.resetAndDestroy();
+        server.close();
+        reset = true;
+      }, 200);
+    });
+    const sink = new TcpSink({ host: '127.0.0.1', port: await listening(server), connections: 1 });
+    assert.equal((await sink.send(batchOf(0, 100))).kind, 'sent');
+    await until(() => reset, 5000, 'the connection reset');
+    await sleep(300); // the resend finds nothing listening
+    await sink.close();
+    assert.deepEqual(sink.resends(), { resent: 0, givenUp: 100 });
   });
 
   it('writes the same bytes at most 4 times when every connection is reset unread, then counts them given up', async () => {

@@ -8,7 +8,7 @@ const unreachable = new ForwarderError(ForwarderErrorCodes.sinkUnreachable, 'dow
 const misconfigured = new ForwarderError(ForwarderErrorCodes.sinkTls, 'bad certificate');
 
 /** A sink that answers from a script: pure logic under test, no wire involved. */
-function scripted(outcomes: ('sent' | 'retryable' | 'misconfigured')[]): Sink & { calls: number } {
+function scripted(outcomes: ('sent' | 'retryable' | 'misconfigured' | 'throws')[]): Sink & { calls: number } {
   const sink = {
     endpoint: 'scripted://',
     calls: 0,
@@ -18,6 +18,7 @@ function scripted(outcomes: ('sent' | 'retryable' | 'misconfigured')[]): Sink & 
       const kind = outcomes[Math.min(sink.calls, outcomes.length - 1)] ?? 'sent';
       sink.calls += 1;
       if (kind === 'sent') return Promise.resolve({ kind });
+      if (kind === 'throws') return Promise.reject(new Error('a bug in the transport'));
       return Promise.resolve({ kind: 'retryable', error: kind === 'retryable' ? unreachable : misconfigured });
     },
   };
@@ -94,5 +95,21 @@ describe('CircuitBreaker', () => {
     assert.equal((await breaker.send([])).kind, 'sent');
     assert.equal(breaker.currentState(), 'closed');
     assert.equal(breaker.healthy(), true);
+  });
+
+  it('counts a transport that throws as failing: the trial ends, the breaker opens again and later closes', async () => {
+    let now = 0;
+    const sink = scripted(['throws', 'throws', 'sent']);
+    const breaker = new CircuitBreaker(sink, { failureThreshold: 1, cooldownMillis: 1000 }, () => now);
+    const failed = await breaker.send([]);
+    assert.equal(failed.kind === 'retryable' && failed.error.code, 'GB_FORWARDER_SINK_UNREACHABLE');
+    assert.match(failed.kind === 'retryable' ? failed.error.message : '', /^scripted:\/\/: a bug in the transport$/);
+    assert.equal(breaker.currentState(), 'open');
+    now = 1000;
+    await breaker.send([]); // the trial throws: open again, not stuck half-open
+    assert.equal(breaker.currentState(), 'open');
+    now = 2000;
+    assert.equal((await breaker.send([])).kind, 'sent');
+    assert.equal(breaker.currentState(), 'closed');
   });
 });
