@@ -77,7 +77,6 @@ export class WorkerHandOver {
       workerData: { config, ring: memory } satisfies WorkerData,
       resourceLimits: workerLimits,
     });
-    this.worker.unref(); // the app ends when it would have; its exit flushes (exitSync)
     this.worker.on('message', (message: ControlMessage) => {
       if (message.type === 'flush') return;
       this.latest = message.stats;
@@ -93,6 +92,9 @@ export class WorkerHandOver {
       live.delete(this);
       this.workerClosed?.();
     });
+    // The app ends when it would have; its exit flushes (exitSync). Last: adding the first
+    // 'message' listener refs the worker's port again, and a ref'd port keeps the app alive forever.
+    this.worker.unref();
     live.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
