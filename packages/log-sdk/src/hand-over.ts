@@ -106,7 +106,9 @@ export class WorkerHandOver {
 
   /** pino's destination: one serialised record, ending in a newline. */
   write(line: string): void {
-    if (this.gone || this.closing !== undefined) {
+    // The ring stops running when close() or the exit hook asked the worker to close: a line
+    // logged after that (e.g. from an app 'exit' listener) would never be read.
+    if (this.gone || this.closing !== undefined || !this.ring.running) {
       process.stdout.write(line);
       return;
     }

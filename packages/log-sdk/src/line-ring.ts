@@ -67,6 +67,8 @@ export class LineRingWriter {
   private knownRead = 0;
   /** The reader's position when a line was last refused (-1 after a success): what to wait on. */
   private refusedAtRead = -1;
+  /** Set by requestClose (only the writer asks): the reader may read its last line at any moment. */
+  private closeRequested = false;
 
   constructor(memory: LineRingMemory) {
     this.state = new Int32Array(memory.state);
@@ -129,6 +131,7 @@ export class LineRingWriter {
 
   /** Asks the worker to deliver what it has and close (once: a worker that closed stays closed). */
   requestClose(): void {
+    this.closeRequested = true;
     Atomics.compareExchange(this.state, slot.lifecycle, lifecycle.running, lifecycle.closeRequested);
     this.wakeReader();
   }
@@ -141,6 +144,11 @@ export class LineRingWriter {
     ) {
       Atomics.notify(this.state, slot.readerWaiting);
     }
+  }
+
+  /** False once a close was asked: a line written later might never be read. */
+  get running(): boolean {
+    return !this.closeRequested;
   }
 
   get closed(): boolean {

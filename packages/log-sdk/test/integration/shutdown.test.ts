@@ -65,6 +65,24 @@ describe('log-sdk in an app that ends', () => {
     assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 1000));
   });
 
+  it('a record logged from an app exit listener after the SDK’s exit flush goes to stdout', async () => {
+    const topic = await createTopic(brokers());
+    const run = await runNode([
+      app,
+      JSON.stringify({ brokers: brokers(), topic, records: 100, ending: 'exit', exitListenerRecord: true }),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 100));
+    const onStdout = run.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { seq: number; msg: string });
+    assert.deepEqual(
+      onStdout.map(({ seq, msg }) => ({ seq, msg })),
+      [{ seq: 100, msg: 'logged in an exit listener' }],
+    );
+  });
+
   it('Kafka unreachable: records are mirrored to stdout, a warning goes to stderr, drops at the deadline are counted', async () => {
     const deadPort = await freePort();
     const run = await runNode([
