@@ -60,6 +60,7 @@ export class WorkerHandOver {
     record_too_large: 0,
     kafka_rejected: 0,
     shutdown_timeout: 0,
+    worker_failed: 0,
   };
   private latest: DeliveryStats = emptyStats();
   private nextFlushId = 0;
