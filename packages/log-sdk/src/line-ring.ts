@@ -155,9 +155,10 @@ export class LineRingWriter {
     return Atomics.load(this.state, slot.lifecycle) === lifecycle.closed;
   }
 
-  /** Blocks this thread until the worker closed, or `millis` passed: exit handling only. */
-  closedSync(millis: number): void {
+  /** Blocks this thread until the worker closed, or `millis` passed: exit handling only. True once closed. */
+  closedSync(millis: number): boolean {
     Atomics.wait(this.state, slot.lifecycle, lifecycle.closeRequested, millis);
+    return this.closed;
   }
 }
 
