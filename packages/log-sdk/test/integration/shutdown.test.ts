@@ -83,6 +83,25 @@ describe('log-sdk in an app that ends', () => {
     );
   });
 
+  it('SIGTERM with two loggers: the process ends only after both delivered', async () => {
+    const [quick, slow] = [await createTopic(brokers()), await createTopic(brokers())];
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    // The quick logger's close ends long before the slow one's: it must not end the process.
+    const program = `
+      const { createLogger } = await import(${JSON.stringify(index)});
+      const logger = (topic) => createLogger({ kafka: { brokers: ${JSON.stringify(brokers())}, topic } });
+      const [quick, slow] = [logger('${quick}'), logger('${slow}')];
+      quick.info({ seq: 0 }, 'quick');
+      const payload = 'p'.repeat(200);
+      for (let seq = 0; seq < 20000; seq += 1) slow.info({ seq, payload }, 'slow');
+      process.kill(process.pid, 'SIGTERM');
+      setInterval(() => undefined, 1000);`;
+    const run = await runNode(['--input-type=module', '-e', program]);
+    assert.equal(run.signal, 'SIGTERM', run.stderr);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), quick)), [0]);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), slow)), range(0, 20000));
+  });
+
   it('Kafka unreachable: records are mirrored to stdout, a warning goes to stderr, drops at the deadline are counted', async () => {
     const deadPort = await freePort();
     const run = await runNode([
