@@ -33,6 +33,9 @@ const compressionTypes: Record<Compression, CompressionTypes> = {
 
 const backoff = { initialMillis: 200, maxMillis: 10_000 };
 
+/** What the outage mirror holds for a stdout slower than the records come (more is refused, counted). */
+const mirrorMaxBytes = 4 * 1024 * 1024;
+
 /**
  * Attempts before a batch the broker answered with a non-retriable error (corrupt record,
  * authorization, unknown server error…) is dropped as `kafka_rejected`: without a limit one poison
@@ -113,7 +116,13 @@ export class KafkaDelivery {
   private closed = false;
   private firstWaitingSince = 0;
   private lastWarningAt = 0;
-  private stdout: sonicBoom.SonicBoom | undefined;
+  /** The outage mirror: opened on first use; null once stdout failed (it stays off). */
+  private stdout: sonicBoom.SonicBoom | null | undefined;
+  /** Byte sizes of the mirrored records stdout has not taken yet, oldest first. */
+  private mirrorPending: number[] = [];
+  private mirrorPendingHead = 0;
+  /** Bytes of the oldest pending record stdout already took. */
+  private mirrorWrittenOfHead = 0;
   private readonly loop: Promise<void>;
 
   constructor(private readonly config: TransportConfig) {
@@ -231,7 +240,7 @@ export class KafkaDelivery {
     if (left > 0) this.drop('shutdown_timeout', left);
     this.closed = true;
     await this.producer.disconnect().catch(() => undefined);
-    this.stdout?.flushSync();
+    this.flushMirror();
     return this.snapshot();
   }
 
@@ -396,9 +405,75 @@ export class KafkaDelivery {
   }
 
   private mirror(record: Buffer): void {
-    this.stdout ??= new sonicBoom.SonicBoom({ fd: 1, sync: false });
-    this.stdout.write(record.toString() + '\n');
-    this.stats.mirroredRecords += 1;
+    if (this.stdout === undefined) this.stdout = this.openMirror();
+    if (this.stdout === null) {
+      this.stats.unmirroredRecords += 1;
+      return;
+    }
+    const line = record.toString() + '\n';
+    const before = this.stats.unmirroredRecords;
+    this.stdout.write(line); // a full mirror refuses it with a 'drop' event, counted there
+    if (this.stats.unmirroredRecords === before) this.mirrorPending.push(Buffer.byteLength(line));
+  }
+
+  /**
+   * stdout, written asynchronously, bounded: a slow reader costs at most `mirrorMaxBytes` (more is
+   * refused, counted) and a closed one (EPIPE) turns the mirror off instead of killing the worker.
+   */
+  private openMirror(): sonicBoom.SonicBoom {
+    const stdout = new sonicBoom.SonicBoom({
+      fd: 1,
+      sync: false,
+      maxLength: Math.max(mirrorMaxBytes, this.config.maxRecordBytes + 1),
+    });
+    stdout.on('write', (bytes: number) => this.mirrorWritten(bytes));
+    stdout.on('drop', () => (this.stats.unmirroredRecords += 1));
+    stdout.on('error', (error: Error) => this.mirrorFailed(error));
+    return stdout;
+  }
+
+  /** stdout took `bytes` more of the pending records: those it took whole are mirrored. */
+  private mirrorWritten(bytes: number): void {
+    let left = this.mirrorWrittenOfHead + bytes;
+    for (let size = this.mirrorPending[this.mirrorPendingHead]; size !== undefined && size <= left;) {
+      left -= size;
+      this.stats.mirroredRecords += 1;
+      size = this.mirrorPending[(this.mirrorPendingHead += 1)];
+    }
+    this.mirrorWrittenOfHead = left;
+    if (this.mirrorPendingHead === this.mirrorPending.length) this.clearMirrorPending();
+    else if (this.mirrorPendingHead > 4096 && this.mirrorPendingHead * 2 > this.mirrorPending.length) {
+      // A mirror that never quite catches up: the taken prefix must not grow forever.
+      this.mirrorPending = this.mirrorPending.slice(this.mirrorPendingHead);
+      this.mirrorPendingHead = 0;
+    }
+  }
+
+  private mirrorFailed(error: Error): void {
+    if (this.stdout === null) return;
+    // Not destroyed: that would close fd 1, which belongs to the app.
+    this.stdout = null;
+    this.stats.unmirroredRecords += this.mirrorPending.length - this.mirrorPendingHead;
+    this.clearMirrorPending();
+    this.warn(`stdout failed (${describeError(error)}); records are no longer mirrored there`);
+  }
+
+  /** At close: what stdout has not taken yet is written now, or counted. */
+  private flushMirror(): void {
+    if (this.stdout === undefined || this.stdout === null) return;
+    try {
+      this.stdout.flushSync();
+      this.stats.mirroredRecords += this.mirrorPending.length - this.mirrorPendingHead;
+      this.clearMirrorPending();
+    } catch (error) {
+      this.mirrorFailed(error as Error);
+    }
+  }
+
+  private clearMirrorPending(): void {
+    this.mirrorPending = [];
+    this.mirrorPendingHead = 0;
+    this.mirrorWrittenOfHead = 0;
   }
 
   /** Waits for new records, a flush, a sent batch or a stop — or `millis`. */

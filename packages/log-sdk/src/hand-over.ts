@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { ControlMessage, WorkerData } from './control.js';
-import { createLineRing, LineRingWriter, ringBytesFor } from './line-ring.js';
+import { createLineRing, LineRingReader, LineRingWriter, ringBytesFor, type LineRingMemory } from './line-ring.js';
 import type { TransportConfig } from './options.js';
 import { RecordQueue } from './queue.js';
 import { dropReasons, emptyStats, type DeliveryStats, type DropReason } from './stats.js';
@@ -14,6 +14,8 @@ const workerLimits = { maxYoungGenerationSizeMb: 8 };
 
 /** The ring between the app's thread and the worker: 4 MiB, as pino's transport has, or room for the largest record. */
 const ringBytes = (maxRecordBytes: number): number => Math.max(4 * 1024 * 1024, ringBytesFor(maxRecordBytes));
+
+const newline = 0x0a;
 
 /** How long one wait for the worker to take lines lasts before looking again. */
 const recheckMillis = 100;
@@ -46,7 +48,10 @@ async function within(promise: Promise<unknown>, millis: number): Promise<void> 
  */
 export class WorkerHandOver {
   private readonly worker: Worker;
+  private readonly memory: LineRingMemory;
   private readonly ring: LineRingWriter;
+  /** Lines written into the ring: what the worker took is this less what it left there. */
+  private linesWritten = 0;
   /**
    * Lines the ring had no room for, within the buffer's limits and drop policy; sized in UTF-16
    * code units (what `buffer.maxBytes` bounds here, without encoding them).
@@ -60,6 +65,7 @@ export class WorkerHandOver {
     record_too_large: 0,
     kafka_rejected: 0,
     shutdown_timeout: 0,
+    worker_failed: 0,
   };
   private latest: DeliveryStats = emptyStats();
   private nextFlushId = 0;
@@ -67,22 +73,26 @@ export class WorkerHandOver {
   private workerClosed: (() => void) | undefined;
   private closing: Promise<DeliveryStats> | undefined;
   private gone = false;
+  /** The worker's 'closed' came: it delivered or counted everything it took. */
+  private workerSaidClosed = false;
 
   constructor(private readonly config: TransportConfig) {
     this.waiting = new RecordQueue<string>(config.buffer, (count) => (this.appDrops.queue_full += count));
-    const memory = createLineRing(ringBytes(config.maxRecordBytes));
+    const memory = (this.memory = createLineRing(ringBytes(config.maxRecordBytes)));
     this.ring = new LineRingWriter(memory);
     this.worker = new Worker(workerBootstrap, {
       eval: true,
       workerData: { config, ring: memory } satisfies WorkerData,
       resourceLimits: workerLimits,
     });
-    this.worker.unref(); // the app ends when it would have; its exit flushes (exitSync)
     this.worker.on('message', (message: ControlMessage) => {
       if (message.type === 'flush') return;
       this.latest = message.stats;
       if (message.type === 'flushed') this.pendingFlushes.get(message.id)?.();
-      if (message.type === 'closed') this.workerClosed?.();
+      if (message.type === 'closed') {
+        this.workerSaidClosed = true;
+        this.workerClosed?.();
+      }
     });
     this.worker.on('error', (error: Error) => {
       this.gone = true;
@@ -91,8 +101,13 @@ export class WorkerHandOver {
     this.worker.on('exit', () => {
       this.gone = true;
       live.delete(this);
+      if (!this.workerSaidClosed) this.rescueAfterWorkerDeath();
+      for (const resolve of this.pendingFlushes.values()) resolve();
       this.workerClosed?.();
     });
+    // The app ends when it would have; its exit flushes (exitSync). Last: adding the first
+    // 'message' listener refs the worker's port again, and a ref'd port keeps the app alive forever.
+    this.worker.unref();
     live.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -104,11 +119,16 @@ export class WorkerHandOver {
 
   /** pino's destination: one serialised record, ending in a newline. */
   write(line: string): void {
-    if (this.gone || this.closing !== undefined) {
+    // The ring stops running when close() or the exit hook asked the worker to close: a line
+    // logged after that (e.g. from an app 'exit' listener) would never be read.
+    if (this.gone || this.closing !== undefined || !this.ring.running) {
       process.stdout.write(line);
       return;
     }
-    if ((this.waiting.waiting === 0 || this.moveWaiting()) && this.ring.tryWrite(line)) return;
+    if ((this.waiting.waiting === 0 || this.moveWaiting()) && this.ring.tryWrite(line)) {
+      this.linesWritten += 1;
+      return;
+    }
     this.wait(line);
   }
 
@@ -183,7 +203,8 @@ export class WorkerHandOver {
       this.ring.readerMovedSync(Math.min(recheckMillis, deadline - Date.now()));
     }
     this.ring.requestClose();
-    this.ring.closedSync(Math.max(0, deadline - Date.now()) + 1000);
+    // No last word: the worker died and its 'exit' event will never be dispatched now.
+    if (!this.ring.closedSync(Math.max(0, deadline - Date.now()) + 1000)) this.rescueAfterWorkerDeath();
   }
 
   /** Moves waiting lines into the ring, oldest first; true when none is left waiting. */
@@ -192,6 +213,7 @@ export class WorkerHandOver {
     if (!this.ring.mayHaveRoom) return false;
     for (let line = this.waiting.peek(); line !== undefined; line = this.waiting.peek()) {
       if (!this.ring.tryWrite(line)) return false;
+      this.linesWritten += 1;
       this.waiting.shift();
     }
     return true;
@@ -214,6 +236,30 @@ export class WorkerHandOver {
     if (!this.waiting.push(line)) return;
     // Ends once nothing waits: moved, or counted by close() (dropWaiting), or the worker gone.
     this.mover ??= this.waitingMoved(Number.POSITIVE_INFINITY).finally(() => (this.mover = undefined));
+  }
+
+  /**
+   * The worker died without its last word (a crash, or terminated at close()'s deadline): what it
+   * left in the ring and what waits here go to stdout; what it took but had not reported sent or
+   * dropped is counted — `worker_failed`, or `shutdown_timeout` when close() gave up on it.
+   */
+  private rescueAfterWorkerDeath(): void {
+    const reader = new LineRingReader(this.memory); // the only reader now
+    let leftInRing = 0;
+    for (let lines = reader.read(); lines !== null; lines = reader.read()) {
+      for (let at = lines.indexOf(newline); at !== -1; at = lines.indexOf(newline, at + 1)) leftInRing += 1;
+      process.stdout.write(lines);
+    }
+    for (let line = this.waiting.peek(); line !== undefined; line = this.waiting.peek()) {
+      process.stdout.write(line);
+      this.waiting.shift();
+    }
+    const { sentRecords, droppedRecords } = this.latest;
+    const settled = dropReasons.reduce((sum, reason) => sum + droppedRecords[reason], sentRecords);
+    const lost = Math.max(0, this.linesWritten - leftInRing - settled);
+    this.appDrops[this.closing === undefined ? 'worker_failed' : 'shutdown_timeout'] += lost;
+    this.latest = { ...this.latest, queuedRecords: 0, queuedBytes: 0 }; // counted above, or in stdout
+    if (lost > 0) process.stderr.write(`graybridge log-sdk: ${lost} record(s) lost with the worker (counted)\n`);
   }
 
   /** What still waits when the shutdown deadline passed (or the worker is gone): counted. */

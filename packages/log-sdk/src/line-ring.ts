@@ -67,6 +67,8 @@ export class LineRingWriter {
   private knownRead = 0;
   /** The reader's position when a line was last refused (-1 after a success): what to wait on. */
   private refusedAtRead = -1;
+  /** Set by requestClose (only the writer asks): the reader may read its last line at any moment. */
+  private closeRequested = false;
 
   constructor(memory: LineRingMemory) {
     this.state = new Int32Array(memory.state);
@@ -129,6 +131,7 @@ export class LineRingWriter {
 
   /** Asks the worker to deliver what it has and close (once: a worker that closed stays closed). */
   requestClose(): void {
+    this.closeRequested = true;
     Atomics.compareExchange(this.state, slot.lifecycle, lifecycle.running, lifecycle.closeRequested);
     this.wakeReader();
   }
@@ -143,13 +146,19 @@ export class LineRingWriter {
     }
   }
 
+  /** False once a close was asked: a line written later might never be read. */
+  get running(): boolean {
+    return !this.closeRequested;
+  }
+
   get closed(): boolean {
     return Atomics.load(this.state, slot.lifecycle) === lifecycle.closed;
   }
 
-  /** Blocks this thread until the worker closed, or `millis` passed: exit handling only. */
-  closedSync(millis: number): void {
+  /** Blocks this thread until the worker closed, or `millis` passed: exit handling only. True once closed. */
+  closedSync(millis: number): boolean {
     Atomics.wait(this.state, slot.lifecycle, lifecycle.closeRequested, millis);
+    return this.closed;
   }
 }
 

@@ -64,11 +64,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   let closing: Promise<DeliveryStats> | undefined;
   function close(): Promise<DeliveryStats> {
-    closing ??= (removeSignalHandlers(), handOver.close());
+    closing ??= handOver.close().finally(() => unwatchSignals(close));
     return closing;
   }
-
-  const removeSignalHandlers = (checked.handleSignals ?? true) ? installSignalHandlers(() => close()) : () => undefined;
+  if (checked.handleSignals ?? true) watchSignals(close);
 
   Object.defineProperties(logger, {
     flush: {
@@ -89,20 +88,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return logger;
 }
 
+const signals = ['SIGTERM', 'SIGINT'] as const;
+
+/** The closes of the loggers that handle signals, until they have finished. */
+const closeOnSignal = new Set<() => Promise<unknown>>();
+
 /**
- * On SIGTERM/SIGINT: flush (bounded by the shutdown timeout), then, if nobody else handles the
- * signal, re-raise it so the process ends exactly as it would have without us.
+ * On SIGTERM/SIGINT: close every such logger (each bounded by its shutdown timeout) and once all
+ * have finished — not the first: its re-raise would end the process under the others — re-raise
+ * the signal if nobody else handles it, so the process ends exactly as it would have without us.
  */
-function installSignalHandlers(flushAndClose: () => Promise<unknown>): () => void {
-  const signals = ['SIGTERM', 'SIGINT'] as const;
-  const handler = (signal: NodeJS.Signals): void => {
-    void flushAndClose().finally(() => {
-      process.removeListener(signal, handler);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  };
-  for (const signal of signals) process.on(signal, handler);
-  return () => {
-    for (const signal of signals) process.removeListener(signal, handler);
-  };
+function onSignal(signal: NodeJS.Signals): void {
+  void Promise.allSettled([...closeOnSignal].map((close) => close())).then(() => {
+    for (const each of signals) process.removeListener(each, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
+
+function watchSignals(close: () => Promise<unknown>): void {
+  closeOnSignal.add(close);
+  for (const signal of signals) if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
+}
+
+/** A closed logger stops watching; with none left, signals take their course again at once. */
+function unwatchSignals(close: () => Promise<unknown>): void {
+  closeOnSignal.delete(close);
+  if (closeOnSignal.size === 0) for (const signal of signals) process.removeListener(signal, onSignal);
 }

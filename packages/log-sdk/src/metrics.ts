@@ -63,6 +63,11 @@ export async function registerDeliveryMetrics(
     'Records also written to stdout while Kafka was unreachable.',
     () => stats().mirroredRecords,
   );
+  counter(
+    'graybridge_sdk_records_unmirrored_total',
+    'Records that were to be mirrored to stdout but could not be (stdout closed or too slow).',
+    () => stats().unmirroredRecords,
+  );
   counter('graybridge_sdk_records_dropped_total', 'Records not delivered, by reason.', () => stats().droppedRecords);
   gauge('graybridge_sdk_queue_records', 'Records waiting or in flight.', () => stats().queuedRecords);
   gauge('graybridge_sdk_queue_bytes', 'Bytes waiting or in flight.', () => stats().queuedBytes);

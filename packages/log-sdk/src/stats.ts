@@ -7,7 +7,9 @@ export type DropReason =
   /** Kafka refused the records for good (e.g. corrupt or invalid record). */
   | 'kafka_rejected'
   /** Still queued when the shutdown deadline passed. */
-  | 'shutdown_timeout';
+  | 'shutdown_timeout'
+  /** Taken by the SDK's worker thread, which died before it reported them delivered. */
+  | 'worker_failed';
 
 /**
  * What compresses the batches. lz4 names its encoder: lz4-napi's native one, or the TypeScript one
@@ -20,6 +22,7 @@ export const dropReasons: readonly DropReason[] = [
   'record_too_large',
   'kafka_rejected',
   'shutdown_timeout',
+  'worker_failed',
 ];
 
 /** Delivery counters of one logger (all of its children share them). */
@@ -37,6 +40,11 @@ export interface DeliveryStats {
   readonly sendErrors: number;
   /** Records also written to stdout because Kafka was unreachable. */
   readonly mirroredRecords: number;
+  /**
+   * Records that were to be mirrored but could not be (stdout closed or too slow: its buffer was
+   * full). They still go to Kafka, or are counted in `droppedRecords`.
+   */
+  readonly unmirroredRecords: number;
   /** False from a failed attempt until the next success. */
   readonly kafkaAvailable: boolean;
   /** `name: message` of the last send error, if any. */
@@ -57,9 +65,10 @@ export function emptyStats(): DeliveryStats {
     sentBatches: 0,
     queuedRecords: 0,
     queuedBytes: 0,
-    droppedRecords: { queue_full: 0, record_too_large: 0, kafka_rejected: 0, shutdown_timeout: 0 },
+    droppedRecords: { queue_full: 0, record_too_large: 0, kafka_rejected: 0, shutdown_timeout: 0, worker_failed: 0 },
     sendErrors: 0,
     mirroredRecords: 0,
+    unmirroredRecords: 0,
     kafkaAvailable: true,
     lastError: null,
     workerHeapUsedBytes: 0,

@@ -17,6 +17,8 @@ describe('registerDeliveryMetrics', () => {
       queuedRecords: 20,
       queuedBytes: 4096,
       sendErrors: 2,
+      mirroredRecords: 15,
+      unmirroredRecords: 5,
       kafkaAvailable: false,
       droppedRecords: { ...stats.droppedRecords, queue_full: 7 },
       workerHeapUsedBytes: 12_000_000,
@@ -25,6 +27,8 @@ describe('registerDeliveryMetrics', () => {
     assert.match(first, /^graybridge_sdk_records_enqueued_total 120$/m);
     assert.match(first, /^graybridge_sdk_records_sent_total 100$/m);
     assert.match(first, /^graybridge_sdk_send_errors_total 2$/m);
+    assert.match(first, /^graybridge_sdk_records_mirrored_total 15$/m);
+    assert.match(first, /^graybridge_sdk_records_unmirrored_total 5$/m);
     assert.match(first, /^graybridge_sdk_records_dropped_total\{reason="queue_full"\} 7$/m);
     assert.match(first, /^graybridge_sdk_queue_records 20$/m);
     assert.match(first, /^graybridge_sdk_queue_bytes 4096$/m);
@@ -36,12 +40,13 @@ describe('registerDeliveryMetrics', () => {
       sentRecords: 120,
       queuedRecords: 0,
       kafkaAvailable: true,
-      droppedRecords: { ...stats.droppedRecords, queue_full: 7, shutdown_timeout: 1 },
+      droppedRecords: { ...stats.droppedRecords, queue_full: 7, shutdown_timeout: 1, worker_failed: 3 },
     };
     const second = await registry.metrics();
     assert.match(second, /^graybridge_sdk_records_sent_total 120$/m);
     assert.match(second, /^graybridge_sdk_records_dropped_total\{reason="queue_full"\} 7$/m, 'not counted twice');
     assert.match(second, /^graybridge_sdk_records_dropped_total\{reason="shutdown_timeout"\} 1$/m);
+    assert.match(second, /^graybridge_sdk_records_dropped_total\{reason="worker_failed"\} 3$/m);
     assert.match(second, /^graybridge_sdk_kafka_available 1$/m);
   });
 });

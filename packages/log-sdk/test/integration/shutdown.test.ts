@@ -20,7 +20,7 @@ interface AppRun {
 }
 
 /** Runs a Node program in a child process with the same Node as this test (20 or 24). */
-function runNode(args: string[], options: { cwd?: string } = {}): Promise<AppRun> {
+function runNode(args: string[], options: { cwd?: string; killAfterMillis?: number } = {}): Promise<AppRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: options.cwd ?? packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -28,7 +28,7 @@ function runNode(args: string[], options: { cwd?: string } = {}): Promise<AppRun
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMillis ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -52,6 +52,54 @@ describe('log-sdk in an app that ends', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 5000));
     assert.equal(run.stderr, '', 'a healthy delivery writes nothing into the app’s stderr (no kafkajs timer warnings)');
+  });
+
+  it('main code that simply ends: the process exits by itself and the exit flush delivers every record', async () => {
+    const topic = await createTopic(brokers());
+    // Start-up, delivery and the 5 s shutdown deadline fit many times over: only a hang reaches it.
+    const run = await runNode([app, JSON.stringify({ brokers: brokers(), topic, records: 1000, ending: 'return' })], {
+      killAfterMillis: 30_000,
+    });
+    assert.equal(run.signal, null, `not killed after 30 s: the SDK must not keep the app alive (${run.stderr})`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 1000));
+  });
+
+  it('a record logged from an app exit listener after the SDK’s exit flush goes to stdout', async () => {
+    const topic = await createTopic(brokers());
+    const run = await runNode([
+      app,
+      JSON.stringify({ brokers: brokers(), topic, records: 100, ending: 'exit', exitListenerRecord: true }),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), topic)), range(0, 100));
+    const onStdout = run.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { seq: number; msg: string });
+    assert.deepEqual(
+      onStdout.map(({ seq, msg }) => ({ seq, msg })),
+      [{ seq: 100, msg: 'logged in an exit listener' }],
+    );
+  });
+
+  it('SIGTERM with two loggers: the process ends only after both delivered', async () => {
+    const [quick, slow] = [await createTopic(brokers()), await createTopic(brokers())];
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    // The quick logger's close ends long before the slow one's: it must not end the process.
+    const program = `
+      const { createLogger } = await import(${JSON.stringify(index)});
+      const logger = (topic) => createLogger({ kafka: { brokers: ${JSON.stringify(brokers())}, topic } });
+      const [quick, slow] = [logger('${quick}'), logger('${slow}')];
+      quick.info({ seq: 0 }, 'quick');
+      const payload = 'p'.repeat(200);
+      for (let seq = 0; seq < 20000; seq += 1) slow.info({ seq, payload }, 'slow');
+      process.kill(process.pid, 'SIGTERM');
+      setInterval(() => undefined, 1000);`;
+    const run = await runNode(['--input-type=module', '-e', program]);
+    assert.equal(run.signal, 'SIGTERM', run.stderr);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), quick)), [0]);
+    assert.deepEqual(sequence(await readTopic(kcat(), brokers(), slow)), range(0, 20000));
   });
 
   it('Kafka unreachable: records are mirrored to stdout, a warning goes to stderr, drops at the deadline are counted', async () => {
