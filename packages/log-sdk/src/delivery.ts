@@ -106,8 +106,16 @@ export class KafkaDelivery {
   private connected = false;
   private stopping = false;
   private shutdownDeadline = Number.POSITIVE_INFINITY;
-  /** Accepted records that reached a terminal state (sent or dropped), in FIFO order. */
-  private settledRecords = 0;
+  /**
+   * Accepted records are numbered in order (0 … enqueuedRecords − 1). These are the numbers of the
+   * first records of the batches taken and not yet settled, oldest first (one in flight, one being
+   * prepared), and how many records left the front of the queue (taken, or dropped as the oldest).
+   * Every record below the first unsettled number reached a terminal state: what a flush waits
+   * for. A count of settled records would not do: drop-oldest settles records newer than the
+   * batch in flight.
+   */
+  private readonly takenFrom: number[] = [];
+  private leftQueue = 0;
   private flushWaiters: { readonly target: number; readonly resolve: () => void }[] = [];
   private wake: (() => void) | undefined;
   /** Aborted by close(): ends a backoff wait, which records arriving must not shorten. */
@@ -129,7 +137,10 @@ export class KafkaDelivery {
     registerKafkaCodecs();
     this.queue = new RecordQueue(config.buffer, (count, queued) => {
       this.drop('queue_full', count);
-      if (queued) this.settle(count);
+      if (queued) {
+        this.leftQueue += count;
+        this.settled();
+      }
     });
     // One header only: every header is encoded per record, and the schema implies JSON.
     this.headers = { 'graybridge-schema': recordSchemaVersion };
@@ -217,7 +228,7 @@ export class KafkaDelivery {
    */
   async flush(timeoutMillis: number): Promise<DeliveryStats> {
     const target = this.stats.enqueuedRecords;
-    if (this.settledRecords < target) {
+    if (this.firstUnsettled() < target) {
       const settled = new Promise<void>((resolve) => this.flushWaiters.push({ target, resolve }));
       this.firstWaitingSince = 0; // no lingering while someone waits
       this.wake?.();
@@ -236,7 +247,7 @@ export class KafkaDelivery {
     await Promise.race([this.loop, sleep(Math.max(0, this.shutdownDeadline - Date.now()), undefined, { ref: false })]);
     // Whatever is still waiting or in flight now missed the deadline.
     const left = this.queue.totalRecords;
-    this.queue.discardWaiting();
+    this.leftQueue += this.queue.discardWaiting();
     if (left > 0) this.drop('shutdown_timeout', left);
     this.closed = true;
     await this.producer.disconnect().catch(() => undefined);
@@ -244,12 +255,17 @@ export class KafkaDelivery {
     return this.snapshot();
   }
 
-  private settle(count: number): void {
-    this.settledRecords += count;
+  private firstUnsettled(): number {
+    return this.takenFrom[0] ?? this.leftQueue;
+  }
+
+  /** Resolves the flushes whose records all reached a terminal state. */
+  private settled(): void {
     if (this.flushWaiters.length === 0) return;
+    const first = this.firstUnsettled();
     const waiting = [];
     for (const waiter of this.flushWaiters) {
-      if (waiter.target <= this.settledRecords) waiter.resolve();
+      if (waiter.target <= first) waiter.resolve();
       else waiting.push(waiter);
     }
     this.flushWaiters = waiting;
@@ -283,13 +299,16 @@ export class KafkaDelivery {
         this.config.batch.maxBytes - recordBatchHeaderBytes,
         this.recordOverhead,
       );
+      this.takenFrom.push(this.leftQueue);
+      this.leftQueue += batch.length;
       this.firstWaitingSince = Date.now();
       const messages = batch.map((value): Message => ({ key: this.config.key, value, headers: this.headers }));
       prepareRecords(messages, this.compression);
       await sending;
       sending = this.deliver(messages).then(() => {
         this.queue.settle(batch);
-        this.settle(batch.length);
+        this.takenFrom.shift();
+        this.settled();
         sending = undefined;
         this.wake?.();
       });

@@ -228,8 +228,9 @@ export class WorkerHandOver {
 
   /** A line the ring has no room for: it waits, within the buffer's bounds and drop policy. */
   private wait(line: string): void {
-    const { maxRecordBytes } = this.config;
-    if (line.length > maxRecordBytes && Buffer.byteLength(line) > maxRecordBytes) {
+    // The limit is the worker's, on the record without its newline: a record it would take waits.
+    const maxLineBytes = this.config.maxRecordBytes + 1;
+    if (line.length > maxLineBytes && Buffer.byteLength(line) > maxLineBytes) {
       this.appDrops.record_too_large += 1;
       return;
     }

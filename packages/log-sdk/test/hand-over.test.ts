@@ -99,4 +99,22 @@ describe('WorkerHandOver', () => {
     assert.deepEqual(result.stdoutSeqs, range(failed, 150), 'the rest reach stdout: every record accounted for once');
     assert.equal(result.stats.queuedRecords, 0);
   });
+
+  it('a line that waits on the app side is refused as too large by the same limit the worker applies', async () => {
+    // The ring is full, so the last two lines wait on the app's side: one of exactly
+    // kafka.maxRecordBytes (the newline aside) is taken, one byte more is counted as too large.
+    const result = await run(
+      program(`
+        const payload = 'p'.repeat(2000);
+        for (let seq = 0; seq < 3000; seq += 1) handOver.write(line(seq, payload));
+        const sized = (seq, bytes) => line(seq, 'x'.repeat(bytes - line(seq).length + 1));
+        handOver.write(sized(3000, config.maxRecordBytes));
+        handOver.write(sized(3001, config.maxRecordBytes + 1));
+        const stats = await handOver.close();
+        process.stderr.write('stats ' + JSON.stringify(stats) + '\\n');
+      `),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stats.droppedRecords.record_too_large, 1, 'the longer one only');
+  });
 });
