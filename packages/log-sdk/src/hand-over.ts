@@ -199,7 +199,7 @@ export class WorkerHandOver {
   private exitSync(): void {
     if (this.gone || this.ring.closed) return;
     const deadline = Date.now() + this.config.shutdownTimeoutMillis;
-    while (!this.moveWaiting() && Date.now() < deadline) {
+    while (this.ring.running && !this.moveWaiting() && Date.now() < deadline) {
       this.ring.readerMovedSync(Math.min(recheckMillis, deadline - Date.now()));
     }
     this.ring.requestClose();
@@ -210,7 +210,9 @@ export class WorkerHandOver {
   /** Moves waiting lines into the ring, oldest first; true when none is left waiting. */
   private moveWaiting(): boolean {
     if (this.waiting.waiting === 0) return true;
-    if (!this.ring.mayHaveRoom) return false;
+    // After the close request the worker may have read for the last time: what waits is counted
+    // by close() (dropWaiting), not moved where nobody reads it.
+    if (!this.ring.running || !this.ring.mayHaveRoom) return false;
     for (let line = this.waiting.peek(); line !== undefined; line = this.waiting.peek()) {
       if (!this.ring.tryWrite(line)) return false;
       this.linesWritten += 1;
@@ -221,7 +223,7 @@ export class WorkerHandOver {
 
   /** Resolves when nothing waits on this side any more, the worker is gone, or at the deadline. */
   private async waitingMoved(deadline: number): Promise<void> {
-    while (!this.moveWaiting() && !this.gone && Date.now() < deadline) {
+    while (!this.moveWaiting() && !this.gone && this.ring.running && Date.now() < deadline) {
       await this.ring.readerMoved(Math.min(recheckMillis, deadline - Date.now()));
     }
   }
