@@ -13,7 +13,7 @@ import { dropReasons, emptyStats, type DeliveryStats, type DropReason } from './
 const workerLimits = { maxYoungGenerationSizeMb: 8 };
 
 /** The ring between the app's thread and the worker: 4 MiB, as pino's transport has, or room for the largest record. */
-const ringBytes = (maxRecordBytes: number): number => Math.max(4 * 1024 * 1024, ringBytesFor(maxRecordBytes));
+const ringBytes = (maxRecordBytes: number): number => Math.max(4 * 1024 * 1024, ringBytesFor(maxRecordBytes + 1)); // + newline
 
 const newline = 0x0a;
 
@@ -101,7 +101,8 @@ export class WorkerHandOver {
     this.worker.on('exit', () => {
       this.gone = true;
       live.delete(this);
-      if (!this.workerSaidClosed) this.rescueAfterWorkerDeath();
+      if (!this.workerSaidClosed)
+        this.rescueAfterWorkerDeath(this.closing === undefined ? 'worker_failed' : 'shutdown_timeout');
       for (const resolve of this.pendingFlushes.values()) resolve();
       this.workerClosed?.();
     });
@@ -203,8 +204,10 @@ export class WorkerHandOver {
       this.ring.readerMovedSync(Math.min(recheckMillis, deadline - Date.now()));
     }
     this.ring.requestClose();
-    // No last word: the worker died and its 'exit' event will never be dispatched now.
-    if (!this.ring.closedSync(Math.max(0, deadline - Date.now()) + 1000)) this.rescueAfterWorkerDeath();
+    // No last word (dead, or still busy past the deadline): its 'exit' event will not be dispatched now.
+    if (!this.ring.closedSync(Math.max(0, deadline - Date.now()) + 1000))
+      this.rescueAfterWorkerDeath('shutdown_timeout');
+    else this.dropWaiting(); // lines still waiting at the deadline
   }
 
   /** Moves waiting lines into the ring, oldest first; true when none is left waiting. */
@@ -244,10 +247,10 @@ export class WorkerHandOver {
   /**
    * The worker died without its last word (a crash, or terminated at close()'s deadline): what it
    * left in the ring and what waits here go to stdout; what it took but had not reported sent or
-   * dropped is counted — `worker_failed`, or `shutdown_timeout` when close() gave up on it.
+   * dropped is counted as `reason` — an upper bound: its last report may be a second old.
    */
-  private rescueAfterWorkerDeath(): void {
-    const reader = new LineRingReader(this.memory); // the only reader now
+  private rescueAfterWorkerDeath(reason: 'worker_failed' | 'shutdown_timeout'): void {
+    const reader = new LineRingReader(this.memory); // the worker reads no more (dead, or the process ends)
     let leftInRing = 0;
     for (let lines = reader.read(); lines !== null; lines = reader.read()) {
       for (let at = lines.indexOf(newline); at !== -1; at = lines.indexOf(newline, at + 1)) leftInRing += 1;
@@ -260,9 +263,9 @@ export class WorkerHandOver {
     const { sentRecords, droppedRecords } = this.latest;
     const settled = dropReasons.reduce((sum, reason) => sum + droppedRecords[reason], sentRecords);
     const lost = Math.max(0, this.linesWritten - leftInRing - settled);
-    this.appDrops[this.closing === undefined ? 'worker_failed' : 'shutdown_timeout'] += lost;
+    this.appDrops[reason] += lost;
     this.latest = { ...this.latest, queuedRecords: 0, queuedBytes: 0 }; // counted above, or in stdout
-    if (lost > 0) process.stderr.write(`graybridge log-sdk: ${lost} record(s) lost with the worker (counted)\n`);
+    if (lost > 0) process.stderr.write(`graybridge log-sdk: up to ${lost} record(s) lost with the worker (counted)\n`);
   }
 
   /** What still waits when the shutdown deadline passed (or the worker is gone): counted. */

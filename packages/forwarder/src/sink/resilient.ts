@@ -108,7 +108,7 @@ export class CircuitBreaker implements Sink {
         kind: 'retryable',
         error: new ForwarderError(
           ForwarderErrorCodes.sinkUnreachable,
-          `${this.endpoint}: ${(error as Error).message}`,
+          `${this.endpoint}: ${error instanceof Error ? error.message : String(error)}`,
           {
             retriable: true,
             cause: error,

@@ -84,6 +84,8 @@ export class TcpSink implements Sink {
   /** Written on connections that broke soon after: to be written again. */
   private unconfirmed: Written[] = [];
   private resendTimer: NodeJS.Timeout | undefined;
+  /** A resend the timer started, until it settles: close() waits for it before counting. */
+  private resending: Promise<unknown> | undefined;
   private closing = false;
   private readonly resendCounts = { resent: 0, givenUp: 0 };
 
@@ -169,7 +171,8 @@ export class TcpSink implements Sink {
     if (this.resendTimer !== undefined || this.unconfirmed.length === 0 || this.closing) return;
     this.resendTimer = setTimeout(() => {
       this.resendTimer = undefined;
-      void this.deliver(undefined, 0).then((failed) => {
+      this.resending = this.deliver(undefined, 0).then((failed) => {
+        this.resending = undefined;
         if (failed) this.scheduleResend(Math.min(delayMillis * 2, 5000));
       });
     }, delayMillis);
@@ -177,13 +180,14 @@ export class TcpSink implements Sink {
   }
 
   async close(): Promise<void> {
-    // Last chance for bytes a broken connection may have lost (the endpoint may still be down).
+    this.closing = true; // no new resend from here on
+    if (this.resendTimer !== undefined) clearTimeout(this.resendTimer);
+    // A resend under way holds its bytes until it fails or lands; then a last chance for what is left.
+    await this.resending;
     if (this.unconfirmed.length > 0) await this.deliver(undefined, 0);
-    this.closing = true;
     // Still not written again (the endpoint is down): given up and counted, not dropped unseen.
     for (const written of this.unconfirmed) this.resendCounts.givenUp += written.messages;
     this.unconfirmed = [];
-    if (this.resendTimer !== undefined) clearTimeout(this.resendTimer);
     const sockets = await Promise.all(
       this.slots.map((slot) => (slot ?? Promise.resolve(undefined)).catch(() => undefined)),
     );

@@ -364,7 +364,11 @@ export class KafkaSource {
     } catch (error) {
       this.counts.handlerErrors += 1;
       const first = records[0] as KafkaRecord;
-      this.options.onHandlerError?.(error, { topic: first.topic, partition: first.partition, offset: first.offset });
+      try {
+        this.options.onHandlerError?.(error, { topic: first.topic, partition: first.partition, offset: first.offset });
+      } catch {
+        // Telling failed too: the count above still shows it.
+      }
       return 'retry';
     }
   }
@@ -406,11 +410,20 @@ export class KafkaSource {
    * `fromBeginning`) for each owned partition that has no committed offset yet. At a join the
    * client moves a partition back to its committed offset, but one without keeps its position: had
    * it gone to another member and come back, reading would go on after what this member had
-   * fetched before, past records nobody delivered. Runs in the delivery loop, so it never lands
-   * after a commit of delivered records; a failure is retried at the loop's next turn.
+   * fetched before, past records nobody delivered. Never past what this member fetched and has not
+   * delivered; runs in the delivery loop, so it never lands after a commit of delivered records; a
+   * failure is retried at the loop's next turn.
    */
   private async commitStartingOffsets(): Promise<void> {
     const assignments = this.consumer.assignments ?? [];
+    // Where this member's own reading of a partition stands: its first buffered record, or the
+    // offset after the last one it took. A start listed later (the newest, without fromBeginning)
+    // may lie past records already fetched and not yet delivered.
+    const ownStart = new Map(this.nextOffset);
+    for (let index = this.buffer.length - 1; index >= 0; index -= 1) {
+      const message = this.buffer[index] as Message;
+      ownStart.set(partitionKey(message.topic, message.partition), message.offset);
+    }
     try {
       const committed = await this.consumer.listCommittedOffsets({ topics: assignments });
       const missing = assignments.flatMap(({ topic, partitions }) =>
@@ -425,14 +438,14 @@ export class KafkaSource {
           topics: [...new Set(missing.map(({ topic }) => topic))],
           timestamp: this.options.fromBeginning === false ? -1n : -2n,
         });
-        await this.consumer.commit({
-          offsets: missing.map(({ topic, partition }) => ({
-            topic,
-            partition,
-            offset: starts.get(topic)?.[partition] ?? 0n,
-            leaderEpoch: -1, // unknown (KIP-320)
-          })),
+        const offsets = missing.flatMap(({ topic, partition }) => {
+          const listed = starts.get(topic)?.[partition];
+          if (listed === undefined) return []; // not listed: left for the next join
+          const own = ownStart.get(partitionKey(topic, partition));
+          const offset = own !== undefined && own < listed ? own : listed;
+          return [{ topic, partition, offset, leaderEpoch: -1 }]; // epoch unknown (KIP-320)
         });
+        if (offsets.length > 0) await this.consumer.commit({ offsets });
       }
       this.startsToCommit = false;
     } catch {
