@@ -189,8 +189,10 @@ export function spawnForwarder(options: {
   readonly kubeconfig: string;
   /** The admin port (/metrics); any free one when left out. */
   readonly opsPort?: number;
+  /** Node's flags. @defaultValue the chart's `nodeArgs` */
+  readonly nodeArgs?: readonly string[];
 }): ChildProcess & { stdout: NodeJS.ReadableStream } {
-  return spawn(process.execPath, [...chartNodeArgs, cli, 'forward'], {
+  return spawn(process.execPath, [...(options.nodeArgs ?? chartNodeArgs), cli, 'forward'], {
     env: {
       PATH: process.env.PATH ?? '',
       GRAYBRIDGE_KAFKA_BROKERS: options.brokers.join(','),
