@@ -429,10 +429,10 @@ export class KafkaDelivery {
       this.stats.unmirroredRecords += 1;
       return;
     }
-    const line = record.toString() + '\n';
     const before = this.stats.unmirroredRecords;
-    this.stdout.write(line); // a full mirror refuses it with a 'drop' event, counted there
-    if (this.stats.unmirroredRecords === before) this.mirrorPending.push(Buffer.byteLength(line));
+    this.stdout.write(record.toString() + '\n'); // a full mirror refuses it with a 'drop' event, counted there
+    // The record's own bytes and the newline: what stdout is to take (its UTF-8 round-trips).
+    if (this.stats.unmirroredRecords === before) this.mirrorPending.push(record.length + 1);
   }
 
   /**

@@ -70,7 +70,14 @@ export interface GroupStatus {
 
 type Handler = (records: readonly KafkaRecord[]) => Promise<BatchVerdict>;
 
-const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+const partitionKeys = new Map<string, string[]>();
+
+/** `topic␀partition`, built once per partition: the stream's data handler asks for it per record. */
+function partitionKey(topic: string, partition: number): string {
+  let keys = partitionKeys.get(topic);
+  if (keys === undefined) partitionKeys.set(topic, (keys = []));
+  return (keys[partition] ??= `${topic}\u0000${partition}`);
+}
 
 /** A null key, value or header arrives as an empty or missing buffer, depending on the path. */
 const bytes = (value: Buffer | null | undefined): Buffer | null =>
@@ -118,10 +125,10 @@ export class KafkaSource {
   /** The partitions assigned to this member at its latest join, by `partitionKey`. */
   private owned = new Set<string>();
   /**
-   * Per owned partition, the offset after the last record taken into the buffer: a record below it
-   * was fetched again after a rejoin, and is already buffered or delivered.
+   * Per owned partition, the offset of the last record taken into the buffer: a record at or below
+   * it was fetched again after a rejoin, and is already buffered or delivered.
    */
-  private readonly nextOffset = new Map<string, bigint>();
+  private readonly lastTaken = new Map<string, bigint>();
   /** Set at each join: owned partitions may lack a committed offset (see `commitStartingOffsets`). */
   private startsToCommit = false;
   /** Per partition, the last record delivered but not yet committed (deferred, or the commit failed). */
@@ -233,9 +240,9 @@ export class KafkaSource {
       const key = partitionKey(message.topic, message.partition);
       // Another member's now (a fetch that was in flight at the join), or fetched again.
       if (!this.owned.has(key) && !this.assignedNow(message.topic, message.partition, key)) return;
-      const next = this.nextOffset.get(key);
-      if (next !== undefined && message.offset < next) return;
-      this.nextOffset.set(key, message.offset + 1n);
+      const last = this.lastTaken.get(key);
+      if (last !== undefined && message.offset <= last) return;
+      this.lastTaken.set(key, message.offset);
       this.buffer.push(message);
       if (this.buffer.length >= this.bufferBound) stream.pause();
       this.wake?.();
@@ -275,9 +282,9 @@ export class KafkaSource {
       ),
     );
     this.buffer = this.buffer.filter((message) => this.owned.has(partitionKey(message.topic, message.partition)));
-    for (const key of [...this.nextOffset.keys(), ...this.uncommitted.keys()]) {
+    for (const key of [...this.lastTaken.keys(), ...this.uncommitted.keys()]) {
       if (!this.owned.has(key)) {
-        this.nextOffset.delete(key);
+        this.lastTaken.delete(key);
         this.uncommitted.delete(key);
       }
     }
@@ -419,7 +426,7 @@ export class KafkaSource {
     // Where this member's own reading of a partition stands: its first buffered record, or the
     // offset after the last one it took. A start listed later (the newest, without fromBeginning)
     // may lie past records already fetched and not yet delivered.
-    const ownStart = new Map(this.nextOffset);
+    const ownStart = new Map([...this.lastTaken].map(([key, last]) => [key, last + 1n]));
     for (let index = this.buffer.length - 1; index >= 0; index -= 1) {
       const message = this.buffer[index] as Message;
       ownStart.set(partitionKey(message.topic, message.partition), message.offset);
